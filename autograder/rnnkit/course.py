@@ -1,0 +1,192 @@
+"""The course description: ``course.yml`` loaded, validated and typed.
+
+``course.yml`` is the one place that says which parts and functions are graded,
+for how many points, how answers are compared and what limits student code
+runs under. Everything else reads it through :func:`load_course`.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+#: The parts of the student API, in course order (../shared/spec/student-api.md).
+#: A course file must list exactly these, each with exactly the spec's functions.
+SPEC_FUNCTIONS: dict[str, tuple[str, ...]] = {
+    "rnn_forward": ("softmax", "rnn_step_forward", "rnn_forward", "cross_entropy_loss"),
+    "softmax_derivative": ("softmax_jacobian", "softmax_cross_entropy_grad"),
+    "bptt": ("rnn_backward", "state_jacobian", "jacobian_product", "clip_gradient_norm", "numerical_gradient"),
+    "lstm": (
+        "sigmoid", "forget_gate", "input_gate", "candidate_cell", "output_gate",
+        "lstm_step_forward", "lstm_forward", "lstm_backward",
+    ),
+    "gru": ("update_gate", "reset_gate", "candidate_hidden", "gru_step_forward", "gru_forward", "gru_backward"),
+}
+
+
+class CourseError(ValueError):
+    """A course file that cannot be used, with a message that says why."""
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    part: str
+    points: float
+    bonus: bool = False
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    title: str
+    functions: tuple[Function, ...]
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """An entry passes when |found - expected| <= rtol*|expected| + atol*max(1, max|expected|)."""
+
+    rtol: float
+    atol: float
+
+
+@dataclass(frozen=True)
+class Limits:
+    load_seconds: float
+    call_seconds: float
+    memory_mb: int
+    processes: int
+    file_size_mb: int
+    output_kb: int
+    submission_kb: int
+
+
+@dataclass(frozen=True)
+class Course:
+    title: str
+    parts: tuple[Part, ...]
+    tolerance: Tolerance
+    limits: Limits
+    root: Path
+
+    @cached_property
+    def functions(self) -> tuple[Function, ...]:
+        """Every graded function, in course order."""
+        return tuple(f for part in self.parts for f in part.functions)
+
+    def part(self, name: str) -> Part:
+        for part in self.parts:
+            if part.name == name:
+                return part
+        raise KeyError(f"no part named {name!r}; the parts are {', '.join(p.name for p in self.parts)}")
+
+    @property
+    def possible(self) -> float:
+        """Points available without the bonus functions."""
+        return sum(f.points for f in self.functions if not f.bonus)
+
+    @property
+    def solutions_dir(self) -> Path:
+        return self.root / "solutions"
+
+    @property
+    def assignments_dir(self) -> Path:
+        return self.root / "assignments"
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The course root: $RNNKIT_COURSE, else the nearest folder holding course.yml.
+
+    Looks upward from ``start`` (default: the current directory), then beside
+    this package (an editable install inside the kit's own checkout).
+    """
+    if os.environ.get("RNNKIT_COURSE"):
+        return Path(os.environ["RNNKIT_COURSE"]).resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "course.yml").is_file():
+            return folder
+    beside_package = Path(__file__).resolve().parents[2]
+    if (beside_package / "course.yml").is_file():
+        return beside_package
+    raise CourseError(
+        f"no course.yml in {here} or any folder above it; run rnnkit from inside the kit, "
+        "or set RNNKIT_COURSE to the folder that holds course.yml"
+    )
+
+
+def _schema() -> dict:
+    return json.loads(resources.files(__package__).joinpath("course_schema.json").read_text())
+
+
+def _where(error: jsonschema.ValidationError) -> str:
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    return path.lstrip(".") or "the top level"
+
+
+def parse_course(data: object, root: Path) -> Course:
+    """Validate the loaded YAML of a course file and build a :class:`Course`."""
+    validator = jsonschema.Draft202012Validator(_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        lines = [f"  - at {_where(e)}: {e.message}" for e in errors[:10]]
+        raise CourseError("course.yml does not match its schema:\n" + "\n".join(lines))
+    assert isinstance(data, dict)
+
+    names = [p["name"] for p in data["parts"]]
+    unknown = [n for n in names if n not in SPEC_FUNCTIONS]
+    if unknown:
+        raise CourseError(f"course.yml: unknown part(s) {', '.join(unknown)}; the parts are {', '.join(SPEC_FUNCTIONS)}")
+    missing = [n for n in SPEC_FUNCTIONS if n not in names]
+    if missing:
+        raise CourseError(f"course.yml: missing part(s) {', '.join(missing)}; every part of the student API must be listed")
+    if len(set(names)) != len(names):
+        raise CourseError("course.yml: a part is listed twice")
+
+    parts = []
+    for entry in data["parts"]:
+        spec = SPEC_FUNCTIONS[entry["name"]]
+        listed = list(entry["functions"])
+        bad = [f for f in listed if f not in spec]
+        if bad:
+            raise CourseError(
+                f"course.yml: part {entry['name']} has unknown function(s) {', '.join(bad)}; "
+                f"its functions are {', '.join(spec)}"
+            )
+        absent = [f for f in spec if f not in listed]
+        if absent:
+            raise CourseError(f"course.yml: part {entry['name']} does not list {', '.join(absent)}")
+        functions = []
+        for fname in spec:  # course order is the spec's order
+            value = entry["functions"][fname]
+            points, bonus = (value, False) if not isinstance(value, dict) else (value["points"], value.get("bonus", False))
+            functions.append(Function(fname, entry["name"], float(points), bool(bonus)))
+        parts.append(Part(entry["name"], entry["title"], tuple(functions)))
+
+    return Course(
+        title=data["title"],
+        parts=tuple(parts),
+        tolerance=Tolerance(**data["tolerance"]),
+        limits=Limits(**data["limits"]),
+        root=root,
+    )
+
+
+def load_course(root: Path | None = None) -> Course:
+    """Read and validate ``course.yml`` of the course at ``root`` (default: :func:`find_root`)."""
+    root = Path(root) if root is not None else find_root()
+    path = root / "course.yml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CourseError(f"no course file at {path}") from None
+    except yaml.YAMLError as exc:
+        raise CourseError(f"{path} is not valid YAML: {exc}") from None
+    return parse_course(data, root)
