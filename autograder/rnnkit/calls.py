@@ -1,0 +1,202 @@
+"""Function calls as plain data: how arguments travel to student code and results back.
+
+A value is encoded as a JSON *skeleton* plus a list of arrays, so that it can
+cross a process boundary as JSON and an ``.npz`` file, never as a pickle:
+
+===============================  =======================================
+value                            skeleton node
+===============================  =======================================
+``numpy.ndarray`` (numeric)      ``{"a": i}`` (the i-th array)
+``bool`` / ``int`` / ``float``   ``{"b": v}`` / ``{"i": v}`` / ``{"f": v}``
+``None``                         ``{"n": null}``
+``tuple`` / ``list``             ``{"t": [...]}`` / ``{"l": [...]}``
+``dict`` with ``str`` keys       ``{"d": {key: node}}``
+:class:`Probe`                   ``{"p": name, "args": {key: node}}``
+===============================  =======================================
+
+A :class:`Probe` stands for a callable argument (``numerical_gradient``'s
+``f``): only its name and parameters travel; the receiving side rebuilds it
+from :data:`PROBES`.
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+#: Largest array (in elements) and deepest nesting accepted from a student's result.
+MAX_ELEMENTS = 4_000_000
+MAX_DEPTH = 8
+
+
+class EncodingError(ValueError):
+    """A value that cannot travel as plain data (its message is shown to students)."""
+
+
+# --------------------------------------------------------------------------- probes
+
+
+def _weighted_sines(x: np.ndarray, c: np.ndarray) -> float:
+    """f(x) = sum(c * sin(x)) + sum(x**3) / 3: not quadratic, so eps matters."""
+    return float(np.sum(c * np.sin(x)) + np.sum(x**3) / 3.0)
+
+
+def _coupled(x: np.ndarray, A: np.ndarray, b: np.ndarray) -> float:
+    """f(x) = sum(tanh(A @ x.ravel() + b)**2): every entry interacts with every other."""
+    return float(np.sum(np.tanh(A @ x.ravel() + b) ** 2))
+
+
+def _exponential(x: np.ndarray, c: np.ndarray) -> float:
+    """f(x) = sum(exp(c * x)): large higher derivatives, so a forward difference is far off."""
+    return float(np.sum(np.exp(c * x)))
+
+
+PROBES: dict[str, Callable[..., float]] = {
+    "weighted_sines": _weighted_sines,
+    "coupled": _coupled,
+    "exponential": _exponential,
+}
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A named scalar function of one array, with fixed array parameters."""
+
+    name: str
+    params: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def build(self) -> Callable[[np.ndarray], float]:
+        fn = PROBES[self.name]
+        params = {k: np.array(v, copy=True) for k, v in self.params.items()}
+
+        def f(x):
+            return fn(np.asarray(x, dtype=float), **params)
+
+        f.__name__ = f"f_{self.name}"
+        return f
+
+
+# --------------------------------------------------------------------------- encode / decode
+
+
+def encode(value: Any) -> tuple[Any, list[np.ndarray]]:
+    """Encode ``value`` into (skeleton, arrays); raise :class:`EncodingError` for anything else."""
+    arrays: list[np.ndarray] = []
+
+    def walk(v: Any, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise EncodingError(f"the value is nested more than {MAX_DEPTH} levels deep")
+        if isinstance(v, Probe):
+            return {"p": v.name, "args": {k: walk(a, depth + 1) for k, a in v.params.items()}}
+        if isinstance(v, (bool, np.bool_)):
+            return {"b": bool(v)}
+        if isinstance(v, (int, np.integer)):
+            return {"i": int(v)}
+        if isinstance(v, (float, np.floating)):
+            return {"f": _json_float(float(v))}
+        if v is None:
+            return {"n": None}
+        if isinstance(v, np.ndarray):
+            if v.dtype.kind not in "biuf":
+                raise EncodingError(f"an array of dtype {v.dtype} (expected real numbers)")
+            if v.size > MAX_ELEMENTS:
+                raise EncodingError(f"an array of {v.size} elements (more than {MAX_ELEMENTS})")
+            arrays.append(np.ascontiguousarray(v))
+            return {"a": len(arrays) - 1}
+        if isinstance(v, tuple):
+            return {"t": [walk(x, depth + 1) for x in v]}
+        if isinstance(v, list):
+            return {"l": [walk(x, depth + 1) for x in v]}
+        if isinstance(v, dict):
+            if not all(isinstance(k, str) for k in v):
+                raise EncodingError("a dict whose keys are not all strings")
+            return {"d": {k: walk(x, depth + 1) for k, x in v.items()}}
+        raise EncodingError(f"a value of type {type(v).__name__}")
+
+    return walk(value, 0), arrays
+
+
+def _json_float(x: float) -> float | str:
+    return x if math.isfinite(x) else repr(x)  # "nan", "inf", "-inf"
+
+
+def decode(skeleton: Any, arrays: list[np.ndarray], *, rebuild_probes: bool = True) -> Any:
+    """Inverse of :func:`encode`. Validates the skeleton: untrusted input is safe to pass."""
+
+    def walk(node: Any, depth: int) -> Any:
+        if depth > MAX_DEPTH + 1 or not isinstance(node, dict) or len(node) not in (1, 2):
+            raise EncodingError("malformed value")
+        ((tag, v), *rest) = node.items()
+        if tag == "a" and type(v) is int and 0 <= v < len(arrays):
+            return arrays[v]
+        if tag == "b" and isinstance(v, bool):
+            return v
+        if tag == "i" and type(v) is int:
+            return v
+        if tag == "f" and (isinstance(v, (int, float)) or v in ("nan", "inf", "-inf")) and not isinstance(v, bool):
+            return float(v)
+        if tag == "n" and v is None:
+            return None
+        if tag in ("t", "l") and isinstance(v, list):
+            items = [walk(x, depth + 1) for x in v]
+            return tuple(items) if tag == "t" else items
+        if tag == "d" and isinstance(v, dict):
+            return {str(k): walk(x, depth + 1) for k, x in v.items()}
+        if tag == "p" and isinstance(v, str) and v in PROBES and rest and rest[0][0] == "args":
+            params = {str(k): walk(x, depth + 1) for k, x in rest[0][1].items()}
+            probe = Probe(v, params)
+            return probe.build() if rebuild_probes else probe
+        raise EncodingError("malformed value")
+
+    return walk(skeleton, 0)
+
+
+def to_bytes(skeleton: Any, arrays: list[np.ndarray]) -> bytes:
+    """One ``.npz`` holding the arrays and, as ``__skeleton__``, the JSON skeleton."""
+    buffer = io.BytesIO()
+    named = {f"a{i}": a for i, a in enumerate(arrays)}
+    named["__skeleton__"] = np.frombuffer(json.dumps(skeleton).encode(), dtype=np.uint8)
+    np.savez(buffer, **named)
+    return buffer.getvalue()
+
+
+def from_bytes(data: bytes, *, max_bytes: int = 256 * 2**20, rebuild_probes: bool = True) -> Any:
+    """Decode :func:`to_bytes` output safely: no pickle, bounded size, validated structure."""
+    if len(data) > max_bytes:
+        raise EncodingError(f"a result of {len(data)} bytes (more than {max_bytes})")
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            names = list(npz.files)
+            if "__skeleton__" not in names:
+                raise EncodingError("malformed value")
+            skeleton = json.loads(npz["__skeleton__"].tobytes().decode())
+            arrays = []
+            for i in range(len(names) - 1):
+                if f"a{i}" not in names:
+                    raise EncodingError("malformed value")
+                array = npz[f"a{i}"]
+                if array.dtype.kind not in "biuf" or array.size > MAX_ELEMENTS:
+                    raise EncodingError("malformed value")
+                arrays.append(array)
+    except EncodingError:
+        raise
+    except Exception as exc:  # a corrupt archive of any kind
+        raise EncodingError(f"malformed value ({type(exc).__name__})") from None
+    return decode(skeleton, arrays, rebuild_probes=rebuild_probes)
+
+
+def copy_value(value: Any) -> Any:
+    """A deep copy of an encodable value (arrays copied, probes kept)."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, tuple):
+        return tuple(copy_value(v) for v in value)
+    if isinstance(value, list):
+        return [copy_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: copy_value(v) for k, v in value.items()}
+    return value

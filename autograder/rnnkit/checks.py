@@ -1,0 +1,278 @@
+"""Public checks: what a student runs at any time, in the notebook or with ``rnnkit check``.
+
+In a notebook::
+
+    from rnnkit.checks import make_check
+    check = make_check("bptt", globals())
+    ...
+    check("rnn_backward")
+
+Each check calls the student's current function on a few small, fixed public
+cases (``assignments/public_checks.json``, written by ``rnnkit build`` from the
+reference solutions and a public seed, distinct from the hidden tests), and
+reports in plain words. Gradient functions are also compared with finite
+differences of the student's own forward pass, which tells a student whether
+the backward pass or the forward pass is the one to fix.
+"""
+from __future__ import annotations
+
+import json
+import os
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from . import calls
+from .compare import compare, describe, unchanged
+from .course import Tolerance
+
+PUBLIC_FILE = "public_checks.json"
+GRADING_ENV = "RNNKIT_GRADING"
+
+
+# --------------------------------------------------------------------------- the public case file
+
+
+def _array_to_json(a: np.ndarray) -> dict:
+    return {"dtype": a.dtype.str, "shape": list(a.shape), "data": a.ravel().tolist()}
+
+
+def _array_from_json(d: dict) -> np.ndarray:
+    return np.array(d["data"], dtype=np.dtype(d["dtype"])).reshape(d["shape"])
+
+
+def value_to_json(value: Any) -> dict:
+    skeleton, arrays = calls.encode(value)
+    return {"skeleton": skeleton, "arrays": [_array_to_json(a) for a in arrays]}
+
+
+def value_from_json(data: dict, *, rebuild_probes: bool = True) -> Any:
+    return calls.decode(data["skeleton"], [_array_from_json(a) for a in data["arrays"]], rebuild_probes=rebuild_probes)
+
+
+def find_public_file(start: Path | None = None) -> Path:
+    """``$RNNKIT_PUBLIC_CHECKS``, else ``public_checks.json`` here or in an ``assignments/`` above."""
+    if os.environ.get("RNNKIT_PUBLIC_CHECKS"):
+        return Path(os.environ["RNNKIT_PUBLIC_CHECKS"])
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        for candidate in (folder / PUBLIC_FILE, folder / "assignments" / PUBLIC_FILE):
+            if candidate.is_file():
+                return candidate
+    beside_package = Path(__file__).resolve().parents[2] / "assignments" / PUBLIC_FILE
+    if beside_package.is_file():
+        return beside_package
+    raise FileNotFoundError(
+        f"could not find {PUBLIC_FILE}: open the notebook from the assignments folder, "
+        "or set RNNKIT_PUBLIC_CHECKS to the file's path"
+    )
+
+
+@dataclass
+class PublicCase:
+    about: str
+    dims: dict[str, int]
+    args: dict
+    expected: dict
+
+
+@dataclass
+class PublicChecks:
+    tolerance: Tolerance
+    functions: dict[str, list[PublicCase]]
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> "PublicChecks":
+        data = json.loads((path or find_public_file()).read_text(encoding="utf-8"))
+        functions = {name: [PublicCase(**c) for c in cases] for name, cases in data["functions"].items()}
+        return cls(Tolerance(**data["tolerance"]), functions)
+
+
+# --------------------------------------------------------------------------- finite differences of the student's own forward
+
+
+def _centred(f: Callable[[], float], array: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Centred differences of f() with respect to ``array``, perturbed in place and restored."""
+    grad = np.zeros(array.shape)
+    for index in np.ndindex(array.shape):
+        saved = array[index]
+        array[index] = saved + eps
+        plus = f()
+        array[index] = saved - eps
+        minus = f()
+        array[index] = saved
+        grad[index] = (plus - minus) / (2 * eps)
+    return grad
+
+
+def _rnn_backward_from_forward(ns, args):
+    x, y, U, W, V = (calls.copy_value(a) for a in args[:5])
+    s0 = calls.copy_value(args[5]) if len(args) > 5 else None
+    if len(args) > 6 and args[6] is not None:
+        return None  # finite differences give full BPTT only
+    loss = lambda: ns["cross_entropy_loss"](ns["rnn_forward"](x, U, W, V, s0)[1], y)
+    return {"U": _centred(loss, U), "W": _centred(loss, W), "V": _centred(loss, V)}
+
+
+def _gated_backward_from_forward(forward_name, n_states):
+    def fd(ns, args):
+        x, params, dh = (calls.copy_value(a) for a in args[:3])
+        states = [calls.copy_value(a) for a in args[3:]] + [None] * (n_states - len(args[3:]))
+        states = [np.zeros(params[next(iter(params))].shape[0]) if s is None else s for s in states]
+
+        def loss():
+            out = ns[forward_name](x, params, *states)
+            h = out[0] if isinstance(out, tuple) else out
+            return float(np.sum(dh * h))
+
+        grads = {k: _centred(loss, params[k]) for k in params}
+        grads["x"] = _centred(loss, x)
+        for name, state in zip(("h0", "c0"), states):
+            grads[name] = _centred(loss, state)
+        return grads
+
+    return fd
+
+
+#: For each gradient function: the functions of the student it needs, and how to differentiate them.
+FINITE_DIFFERENCES = {
+    "rnn_backward": (("rnn_forward", "cross_entropy_loss"), _rnn_backward_from_forward),
+    "lstm_backward": (("lstm_forward",), _gated_backward_from_forward("lstm_forward", 2)),
+    "gru_backward": (("gru_forward",), _gated_backward_from_forward("gru_forward", 1)),
+}
+
+
+# --------------------------------------------------------------------------- running a check
+
+
+@dataclass
+class CheckResult:
+    function: str
+    status: str  # "passed", "failed", "not implemented", "not defined"
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def __str__(self) -> str:
+        mark = {"passed": "PASSED", "failed": "FAILED", "not implemented": "NOT IMPLEMENTED YET", "not defined": "NOT DEFINED"}[self.status]
+        return "\n".join([f"{self.function}: {mark}", *("  " + line for line in self.lines)])
+
+
+def _student_traceback(exc: BaseException) -> str:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(str(Path(__file__).parent))]
+    text = "".join(traceback.format_list(frames[-4:]))
+    return (text + "".join(traceback.format_exception_only(type(exc), exc))).rstrip()
+
+
+def run_check(function: str, namespace: dict, public: PublicChecks) -> CheckResult:
+    """Run the public checks of ``function`` against the definitions in ``namespace``."""
+    fn = namespace.get(function)
+    if not callable(fn):
+        return CheckResult(function, "not defined", [f"There is no function `{function}` yet: run the cell that defines it, then check again."])
+    cases = public.functions.get(function)
+    if not cases:
+        return CheckResult(function, "failed", [f"There are no public checks for `{function}`."])
+
+    lines: list[str] = []
+    failures = 0
+    for number, case in enumerate(cases, start=1):
+        args = value_from_json(case.args)
+        before = calls.copy_value(args)
+        expected = value_from_json(case.expected)
+        try:
+            found = fn(*args)
+        except NotImplementedError:
+            return CheckResult(function, "not implemented", ["Not implemented yet: replace the `raise NotImplementedError(...)` line with your code."])
+        except Exception as exc:  # the student's bug: show their own traceback
+            failures += 1
+            lines.append(f"case {number} ({case.about}): your function raised an error:")
+            lines.extend("    " + line for line in _student_traceback(exc).splitlines())
+            continue
+        verdict = compare(found, expected, public.tolerance, case.dims)
+        names = [f"argument {i + 1}{path}" for i, (b, a) in enumerate(zip(before, args)) for path in unchanged([b], [a])]
+        if verdict.passed and not names:
+            lines.append(f"case {number} ({case.about}): ok")
+            continue
+        failures += 1
+        if not verdict.passed:
+            lines.append(f"case {number} ({case.about}): {verdict.message}")
+        if names:
+            lines.append(f"case {number} ({case.about}): your function changed its input ({', '.join(names)}); work on a copy instead.")
+        lines.extend(_gradient_diagnosis(function, namespace, args=value_from_json(case.args), expected=expected, tol=public.tolerance, dims=case.dims))
+    if failures:
+        lines.append(_hint_for(function))
+        return CheckResult(function, "failed", lines)
+    return CheckResult(function, "passed", lines)
+
+
+def _gradient_diagnosis(function, namespace, args, expected, tol, dims) -> list[str]:
+    if function not in FINITE_DIFFERENCES:
+        return []
+    needs, finite_differences = FINITE_DIFFERENCES[function]
+    if not all(callable(namespace.get(n)) for n in needs):
+        return []
+    try:
+        numeric = finite_differences(namespace, args)
+        if numeric is None:
+            return []
+        mine = namespace[function](*args)
+    except Exception:
+        return ["  (finite differences of your forward pass could not be computed: check the forward functions first)"]
+    own = compare(mine, numeric, Tolerance(1e-4, 1e-6), dims)
+    forward_ok = compare(numeric, expected, tol, dims).passed
+    if own.passed and not forward_ok:
+        return ["  Your gradient matches finite differences of YOUR forward pass, so the backward pass is consistent: the forward functions it uses are the ones to fix."]
+    if not own.passed:
+        return [f"  Finite differences of your own forward pass disagree with your gradient too ({own.message}): the backward pass itself has a mistake."]
+    return []
+
+
+HINTS = {
+    "softmax": "Subtract each row's own maximum (axis=-1, keepdims=True) before np.exp.",
+    "rnn_step_forward": "s_t = tanh(U @ x_t + W @ s_prev): check which matrix multiplies which vector.",
+    "rnn_forward": "Start from s0 (zeros when None), feed each new state into the next step, and apply softmax to V @ s[t].",
+    "cross_entropy_loss": "Sum -log o[t, y[t]] over time; do not average.",
+    "softmax_jacobian": "J = diag(y) - outer(y, y).",
+    "softmax_cross_entropy_grad": "Subtract 1 at each step's target class from o.",
+    "rnn_backward": "dV sums outer(o_t - onehot(y_t), s_t); dW uses s_{t-1} (s0 at t = 0); the error must flow back through W and (1 - s**2).",
+    "state_jacobian": "diag(1 - s_t**2) @ W scales the ROWS of W.",
+    "jacobian_product": "Multiply J_t @ J_{t-1} @ ... @ J_{k+1}, the latest step on the left; t == k gives the identity.",
+    "clip_gradient_norm": "Use one global norm over all arrays, and return new arrays.",
+    "numerical_gradient": "Use (f(x + eps e_i) - f(x - eps e_i)) / (2 eps) with the eps you are given, on a copy of x.",
+    "sigmoid": "For large |z| avoid np.exp overflow: e.g. 0.5 * (1 + tanh(z / 2)).",
+    "lstm_step_forward": "c_t = f * c_prev + i * C~; h_t = o * tanh(c_t); every gate reads [h_prev; x_t].",
+    "lstm_forward": "Start from h0, c0 (zeros when None) and return (h, c) in that order.",
+    "lstm_backward": "Carry dc from step to step through f_t, and add the h-half of every gate's input gradient to dh_{t-1}.",
+    "gru_step_forward": "A small z keeps h_prev: h_t = (1 - z) * h_prev + z * h~.",
+    "gru_forward": "Start from h0 (zeros when None).",
+    "gru_backward": "h_prev reaches h_t by three paths: directly through (1 - z), through z, and through r inside the candidate.",
+    "candidate_hidden": "The reset gate multiplies h_prev BEFORE the matrix product: tanh(Wh @ [r * h_prev; x_t] + bh).",
+}
+_GATE_HINT = "Every gate reads the concatenation [h_prev; x_t], h first: np.concatenate([h_prev, x_t])."
+
+
+def _hint_for(function: str) -> str:
+    return "Hint: " + HINTS.get(function, _GATE_HINT)
+
+
+def make_check(part: str, namespace: dict) -> Callable[[str], CheckResult | None]:
+    """The ``check(function)`` of a notebook whose definitions live in ``namespace``."""
+    if os.environ.get(GRADING_ENV):
+        return lambda function: None  # the autograder runs its own hidden tests instead
+
+    cache: dict[str, PublicChecks] = {}
+
+    def check(function: str) -> CheckResult:
+        if "public" not in cache:
+            cache["public"] = PublicChecks.load()
+        result = run_check(function, namespace, cache["public"])
+        print(result)
+        return None
+
+    check.__doc__ = f"Run the public checks of a function of part {part!r} and print what they find."
+    return check

@@ -1,0 +1,178 @@
+"""Compare a student's answer with the reference answer, and say what differs.
+
+Messages describe the difference (structure, shape, dtype, non-finite values,
+the size and place of the largest error) but never the expected values: the
+same words go to students whose hidden tests must stay hidden.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .course import Tolerance
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    message: str = ""
+    #: Largest normalised error over the answer (0 when passed exactly; inf when incomparable).
+    error: float = 0.0
+
+
+PASS = Verdict(True)
+
+
+def shape_words(shape: tuple[int, ...], dims: dict[str, int]) -> str:
+    """``(6, 5)`` plus, when the lengths are unambiguous, ``[T, H]``."""
+    by_length: dict[int, list[str]] = {}
+    for name, length in dims.items():
+        by_length.setdefault(length, []).append(name)
+    names = [by_length.get(n, []) for n in shape]
+    text = "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+    if shape and all(len(v) == 1 for v in names):
+        text += " [" + ", ".join(v[0] for v in names) + "]"
+    return text
+
+
+def describe(value: Any) -> str:
+    """A few words for the type and shape of a value, for "expected X, found Y"."""
+    if isinstance(value, np.ndarray):
+        return "a single number (0-d array)" if value.ndim == 0 else f"an array of shape {value.shape}"
+    if isinstance(value, bool):
+        return "a bool"
+    if isinstance(value, (int, float)):
+        return "a single number"
+    if value is None:
+        return "None"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    if isinstance(value, dict):
+        return f"a dict with keys {sorted(value)}"
+    return f"a {type(value).__name__}"
+
+
+def _index_words(index: tuple[int, ...]) -> str:
+    return "[" + ", ".join(str(i) for i in index) + "]"
+
+
+def compare(found: Any, expected: Any, tol: Tolerance, dims: dict[str, int] | None = None, where: str = "") -> Verdict:
+    """Compare ``found`` with ``expected`` (any nesting of tuples, dicts, arrays and numbers)."""
+    dims = dims or {}
+    label = f"{where}: " if where else ""
+
+    if isinstance(expected, tuple):
+        if not isinstance(found, (tuple, list)):
+            return Verdict(False, f"{label}expected a tuple of {len(expected)} items; found {describe(found)}.", np.inf)
+        if len(found) != len(expected):
+            return Verdict(False, f"{label}expected a tuple of {len(expected)} items; found {len(found)} items.", np.inf)
+        return _worst(compare(f, e, tol, dims, f"{where}item {i}".strip()) for i, (f, e) in enumerate(zip(found, expected)))
+
+    if isinstance(expected, dict):
+        if not isinstance(found, dict):
+            return Verdict(False, f"{label}expected a dict with keys {sorted(expected)}; found {describe(found)}.", np.inf)
+        missing = [k for k in expected if k not in found]
+        if missing:
+            return Verdict(False, f"{label}the dict has no key(s) {', '.join(map(repr, missing))}; expected keys {sorted(expected)}.", np.inf)
+        return _worst(compare(found[k], e, tol, dims, f"{where}[{k!r}]".strip()) for k, e in expected.items())
+
+    return _compare_numbers(found, expected, tol, dims, label)
+
+
+def _worst(verdicts) -> Verdict:
+    verdicts = list(verdicts)
+    failed = [v for v in verdicts if not v.passed]
+    if not failed:
+        return Verdict(True, error=max((v.error for v in verdicts), default=0.0))
+    return max(failed, key=lambda v: v.error)
+
+
+def _compare_numbers(found: Any, expected: Any, tol: Tolerance, dims: dict[str, int], label: str) -> Verdict:
+    expected_arr = np.asarray(expected, dtype=float)
+    is_scalar = expected_arr.ndim == 0
+    if isinstance(found, (bool, np.bool_)) or (isinstance(found, np.ndarray) and found.dtype.kind == "b"):
+        return Verdict(False, f"{label}expected {'a number' if is_scalar else 'an array of numbers'}; found booleans.", np.inf)
+    if isinstance(found, (int, float)):
+        found_arr = np.asarray(float(found))
+    elif isinstance(found, np.ndarray):
+        found_arr = found
+    else:
+        wanted = "a single number" if is_scalar else f"an array of shape {shape_words(expected_arr.shape, dims)}"
+        return Verdict(False, f"{label}expected {wanted}; found {describe(found)}.", np.inf)
+
+    if found_arr.shape != expected_arr.shape:
+        if is_scalar:
+            return Verdict(False, f"{label}expected a single number (a float); found an array of shape {found_arr.shape}.", np.inf)
+        return Verdict(
+            False,
+            f"{label}expected shape {shape_words(expected_arr.shape, dims)}; found shape {shape_words(found_arr.shape, dims)}.",
+            np.inf,
+        )
+    if found_arr.dtype.kind not in "iuf":
+        return Verdict(False, f"{label}expected real numbers; found dtype {found_arr.dtype}.", np.inf)
+
+    found_f = found_arr.astype(float)
+    finite = np.isfinite(found_f)
+    if not finite.all():
+        bad = np.argwhere(~finite)
+        first = tuple(int(i) for i in bad[0])
+        kinds = sorted({"nan" if np.isnan(v) else "inf" for v in found_f[~finite].ravel()[:100]})
+        where = "" if is_scalar else f" at {len(bad)} of {found_f.size} entries, first at {_index_words(first)}"
+        return Verdict(
+            False,
+            f"{label}found non-finite values ({' and '.join(kinds)}){where}. "
+            "Look for an overflow in np.exp, a division by zero or log(0).",
+            np.inf,
+        )
+
+    scale = max(1.0, float(np.max(np.abs(expected_arr), initial=0.0)))
+    diff = np.abs(found_f - expected_arr)
+    allowed = tol.rtol * np.abs(expected_arr) + tol.atol * scale
+    outside = diff > allowed
+    relative = float(np.max(diff / (np.abs(expected_arr) + scale), initial=0.0))
+    if not outside.any():
+        return Verdict(True, error=relative)
+    worst = np.unravel_index(int(np.argmax(np.where(outside, diff / allowed, -1.0))), diff.shape)
+    if is_scalar:
+        return Verdict(False, f"{label}the value is off by {diff.item():.3g} ({_relative(diff.item(), expected_arr.item())}).", relative)
+    worst_index = tuple(int(i) for i in worst)
+    return Verdict(
+        False,
+        f"{label}{int(outside.sum())} of {diff.size} entries are wrong; the largest error is "
+        f"{diff[worst]:.3g} at {_index_words(worst_index)} ({_relative(diff[worst], expected_arr[worst])}).",
+        relative,
+    )
+
+
+def _relative(error: float, reference: float) -> str:
+    if reference == 0:
+        return "where the answer is 0"
+    return f"{abs(error / reference):.2g} relative"
+
+
+def unchanged(before: Any, after: Any) -> list[str]:
+    """The names of arguments that differ between ``before`` and ``after`` (same structure).
+
+    One-ulp differences are forgiven: restoring ``x[i]`` by adding and then
+    subtracting ``eps`` is a different bug (the message says which entry moved).
+    """
+    changed: list[str] = []
+
+    def walk(b, a, name):
+        if isinstance(b, np.ndarray):
+            if not isinstance(a, np.ndarray) or a.shape != b.shape or not np.allclose(a, b, rtol=1e-12, atol=0.0, equal_nan=True):
+                changed.append(name)
+        elif isinstance(b, dict):
+            if not isinstance(a, dict) or set(a) != set(b):
+                changed.append(name)
+            else:
+                for k in b:
+                    walk(b[k], a[k], f"{name}[{k!r}]")
+        elif isinstance(b, (tuple, list)):
+            for i, (x, y) in enumerate(zip(b, a)):
+                walk(x, y, f"{name}[{i}]")
+
+    walk(before, after, "")
+    return changed
