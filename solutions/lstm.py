@@ -130,8 +130,8 @@ check("sigmoid")
 #
 # $$ f_t = \sigma\big(W_f [h_{t-1}; x_t] + b_f\big) . $$
 #
-# A language model might keep the gender of the current subject in the cell,
-# and forget it when it sees a new subject.
+# A model reading source code, say, might hold "we are inside a string" in one
+# entry of the cell, and let the forget gate clear it at the closing quote.
 
 # %%
 def forget_gate(h_prev, x_t, Wf, bf):

@@ -26,8 +26,10 @@ from typing import Any, Callable
 import numpy as np
 
 from . import calls
-from .compare import compare, describe, unchanged
+from .compare import compare, unchanged
 from .course import Tolerance
+from .hints import hint_for
+from .spec import RETURNS
 
 PUBLIC_FILE = "public_checks.json"
 GRADING_ENV = "RNNKIT_GRADING"
@@ -193,7 +195,7 @@ def run_check(function: str, namespace: dict, public: PublicChecks) -> CheckResu
             lines.append(f"case {number} ({case.about}): your function raised an error:")
             lines.extend("    " + line for line in _student_traceback(exc).splitlines())
             continue
-        verdict = compare(found, expected, public.tolerance, case.dims)
+        verdict = compare(found, expected, public.tolerance, case.dims, item_names=RETURNS.get(function, ()))
         names = [f"argument {i + 1}{path}" for i, (b, a) in enumerate(zip(before, args)) for path in unchanged([b], [a])]
         if verdict.passed and not names:
             lines.append(f"case {number} ({case.about}): ok")
@@ -205,7 +207,7 @@ def run_check(function: str, namespace: dict, public: PublicChecks) -> CheckResu
             lines.append(f"case {number} ({case.about}): your function changed its input ({', '.join(names)}); work on a copy instead.")
         lines.extend(_gradient_diagnosis(function, namespace, args=value_from_json(case.args), expected=expected, tol=public.tolerance, dims=case.dims))
     if failures:
-        lines.append(_hint_for(function))
+        lines.append(hint_for(function))
         return CheckResult(function, "failed", lines)
     return CheckResult(function, "passed", lines)
 
@@ -230,34 +232,6 @@ def _gradient_diagnosis(function, namespace, args, expected, tol, dims) -> list[
     if not own.passed:
         return [f"  Finite differences of your own forward pass disagree with your gradient too ({own.message}): the backward pass itself has a mistake."]
     return []
-
-
-HINTS = {
-    "softmax": "Subtract each row's own maximum (axis=-1, keepdims=True) before np.exp.",
-    "rnn_step_forward": "s_t = tanh(U @ x_t + W @ s_prev): check which matrix multiplies which vector.",
-    "rnn_forward": "Start from s0 (zeros when None), feed each new state into the next step, and apply softmax to V @ s[t].",
-    "cross_entropy_loss": "Sum -log o[t, y[t]] over time; do not average.",
-    "softmax_jacobian": "J = diag(y) - outer(y, y).",
-    "softmax_cross_entropy_grad": "Subtract 1 at each step's target class from o.",
-    "rnn_backward": "dV sums outer(o_t - onehot(y_t), s_t); dW uses s_{t-1} (s0 at t = 0); the error must flow back through W and (1 - s**2).",
-    "state_jacobian": "diag(1 - s_t**2) @ W scales the ROWS of W.",
-    "jacobian_product": "Multiply J_t @ J_{t-1} @ ... @ J_{k+1}, the latest step on the left; t == k gives the identity.",
-    "clip_gradient_norm": "Use one global norm over all arrays, and return new arrays.",
-    "numerical_gradient": "Use (f(x + eps e_i) - f(x - eps e_i)) / (2 eps) with the eps you are given, on a copy of x.",
-    "sigmoid": "For large |z| avoid np.exp overflow: e.g. 0.5 * (1 + tanh(z / 2)).",
-    "lstm_step_forward": "c_t = f * c_prev + i * C~; h_t = o * tanh(c_t); every gate reads [h_prev; x_t].",
-    "lstm_forward": "Start from h0, c0 (zeros when None) and return (h, c) in that order.",
-    "lstm_backward": "Carry dc from step to step through f_t, and add the h-half of every gate's input gradient to dh_{t-1}.",
-    "gru_step_forward": "A small z keeps h_prev: h_t = (1 - z) * h_prev + z * h~.",
-    "gru_forward": "Start from h0 (zeros when None).",
-    "gru_backward": "h_prev reaches h_t by three paths: directly through (1 - z), through z, and through r inside the candidate.",
-    "candidate_hidden": "The reset gate multiplies h_prev BEFORE the matrix product: tanh(Wh @ [r * h_prev; x_t] + bh).",
-}
-_GATE_HINT = "Every gate reads the concatenation [h_prev; x_t], h first: np.concatenate([h_prev, x_t])."
-
-
-def _hint_for(function: str) -> str:
-    return "Hint: " + HINTS.get(function, _GATE_HINT)
 
 
 def make_check(part: str, namespace: dict) -> Callable[[str], CheckResult | None]:

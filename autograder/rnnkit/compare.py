@@ -58,8 +58,18 @@ def _index_words(index: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(i) for i in index) + "]"
 
 
-def compare(found: Any, expected: Any, tol: Tolerance, dims: dict[str, int] | None = None, where: str = "") -> Verdict:
-    """Compare ``found`` with ``expected`` (any nesting of tuples, dicts, arrays and numbers)."""
+def compare(
+    found: Any,
+    expected: Any,
+    tol: Tolerance,
+    dims: dict[str, int] | None = None,
+    where: str = "",
+    item_names: tuple[str, ...] = (),
+) -> Verdict:
+    """Compare ``found`` with ``expected`` (any nesting of tuples, dicts, arrays and numbers).
+
+    ``item_names`` name the items of a returned tuple in messages (``("s", "o")``).
+    """
     dims = dims or {}
     label = f"{where}: " if where else ""
 
@@ -68,7 +78,8 @@ def compare(found: Any, expected: Any, tol: Tolerance, dims: dict[str, int] | No
             return Verdict(False, f"{label}expected a tuple of {len(expected)} items; found {describe(found)}.", np.inf)
         if len(found) != len(expected):
             return Verdict(False, f"{label}expected a tuple of {len(expected)} items; found {len(found)} items.", np.inf)
-        return _worst(compare(f, e, tol, dims, f"{where}item {i}".strip()) for i, (f, e) in enumerate(zip(found, expected)))
+        names = [f"`{item_names[i]}` (item {i})" if i < len(item_names) else f"item {i}" for i in range(len(expected))]
+        return _worst(compare(f, e, tol, dims, f"{where}{names[i]}".strip()) for i, (f, e) in enumerate(zip(found, expected)))
 
     if isinstance(expected, dict):
         if not isinstance(found, dict):
@@ -149,7 +160,7 @@ def _compare_numbers(found: Any, expected: Any, tol: Tolerance, dims: dict[str, 
 def _relative(error: float, reference: float) -> str:
     if reference == 0:
         return "where the answer is 0"
-    return f"{abs(error / reference):.2g} relative"
+    return f"relative error {abs(error / reference):.2g}"
 
 
 def unchanged(before: Any, after: Any) -> list[str]:

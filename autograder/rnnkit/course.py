@@ -16,19 +16,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-#: The parts of the student API, in course order (../shared/spec/student-api.md).
-#: A course file must list exactly these, each with exactly the spec's functions.
-SPEC_FUNCTIONS: dict[str, tuple[str, ...]] = {
-    "rnn_forward": ("softmax", "rnn_step_forward", "rnn_forward", "cross_entropy_loss"),
-    "softmax_derivative": ("softmax_jacobian", "softmax_cross_entropy_grad"),
-    "bptt": ("rnn_backward", "state_jacobian", "jacobian_product", "clip_gradient_norm", "numerical_gradient"),
-    "lstm": (
-        "sigmoid", "forget_gate", "input_gate", "candidate_cell", "output_gate",
-        "lstm_step_forward", "lstm_forward", "lstm_backward",
-    ),
-    "gru": ("update_gate", "reset_gate", "candidate_hidden", "gru_step_forward", "gru_forward", "gru_backward"),
-}
-
+from .spec import SPEC_FUNCTIONS
 
 class CourseError(ValueError):
     """A course file that cannot be used, with a message that says why."""

@@ -1,0 +1,124 @@
+"""The ``rnnkit`` command: build, check, grade, validate."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .course import CourseError, load_course
+
+console = Console(stderr=True)
+
+
+def _course():
+    try:
+        return load_course()
+    except CourseError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """rnnkit: a course kit that teaches recurrent neural networks, with an autograder."""
+
+
+@main.command()
+def validate() -> None:
+    """Check course.yml against its schema and the student API."""
+    course = _course()
+    click.echo(f"course.yml is valid: {len(course.parts)} parts, {len(course.functions)} functions, {course.possible:g} points (+ bonus).")
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Where to write (default: assignments/).")
+def build(out_dir: Path | None) -> None:
+    """Generate the student notebooks and public checks from solutions/."""
+    from .build import build as build_assignments
+
+    course = _course()
+    for path in build_assignments(course, out_dir):
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("part")
+@click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def check(part: str, path: Path | None) -> None:
+    """Run the public checks of PART on your notebook or module (default: assignments/PART.ipynb)."""
+    from .checks import PublicChecks, run_check
+    from .submission import SubmissionError, load_file
+
+    course = _course()
+    try:
+        part_spec = course.part(part)
+    except KeyError as exc:
+        raise click.ClickException(str(exc.args[0])) from None
+    path = path or course.assignments_dir / f"{part}.ipynb"
+    os.environ.pop("RNNKIT_GRADING", None)
+    namespace: dict = {}
+    try:
+        loaded = load_file(path, namespace)
+    except SubmissionError as exc:
+        raise click.ClickException(str(exc)) from None
+    for error in loaded.errors:
+        click.echo(f"note: cell {error.cell} raised {error.summary}")
+    public = PublicChecks.load(course.assignments_dir / "public_checks.json")
+    results = [run_check(f.name, namespace, public) for f in part_spec.functions]
+    for result in results:
+        click.echo(str(result))
+    passed = sum(r.passed for r in results)
+    click.echo(f"\n{passed} of {len(results)} functions of {part} pass their public checks.")
+    sys.exit(0 if passed == len(results) else 1)
+
+
+@main.command()
+@click.argument("class_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", default="grades", show_default=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--jobs", "-j", default=0, help="Parallel sandboxes (default: one per core).")
+@click.option("--seed", default=None, type=int, help="Seed of the hidden test inputs (default: the course's fixed seed).")
+def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None) -> None:
+    """Grade CLASS_DIR (one folder per student; default: the bundled example class)."""
+    from .cases import DEFAULT_SEED
+    from .examples import example_class
+    from .feedback import write_student
+    from .grading import discover, grade_class
+    from .report import summary_table, write_grades_csv
+    from .sandbox.pool import MODE_WORDS, best_mode
+
+    course = _course()
+    jobs = jobs or os.cpu_count() or 1
+    with tempfile.TemporaryDirectory(prefix="rnnkit-example-") as scratch:
+        if class_dir is None:
+            class_dir = example_class(course, Path(scratch))
+            console.print(f"Grading the bundled example class ({class_dir}).")
+        submissions = discover(class_dir, course)
+        if not submissions:
+            raise click.ClickException(f"{class_dir} holds no student folders and no part files")
+        mode = best_mode()
+        if mode != "bwrap":
+            console.print(f"[yellow]warning:[/] {MODE_WORDS[mode]}. Install bubblewrap for the full sandbox (see README).")
+        tasks = sum(len(s.files) for s in submissions)
+        with Progress(
+            TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("files"), TimeElapsedColumn(),
+            console=console, transient=False,
+        ) as progress:
+            bar = progress.add_task("grading", total=tasks)
+            students = grade_class(
+                submissions, course, seed=DEFAULT_SEED if seed is None else seed, jobs=jobs, mode=mode,
+                on_task_done=lambda: progress.advance(bar),
+            )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for student in students:
+        write_student(student, course, out_dir)
+    write_grades_csv(students, course, out_dir / "grades.csv")
+    Console().print(summary_table(students, course, MODE_WORDS[mode]))
+    click.echo(f"Wrote {out_dir / 'grades.csv'} and feedback for {len(students)} students in {out_dir}/.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+raise SystemExit("a student numpy.py must never be imported")

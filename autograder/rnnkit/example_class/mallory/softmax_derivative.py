@@ -1,0 +1,2 @@
+def softmax_jacobian(y)
+    return y
