@@ -26,7 +26,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import calls
-from .compare import compare, unchanged
+from .compare import changed_arguments, compare
 from .course import Tolerance
 from .hints import hint_for
 from .spec import RETURNS
@@ -196,7 +196,7 @@ def run_check(function: str, namespace: dict, public: PublicChecks) -> CheckResu
             lines.extend("    " + line for line in _student_traceback(exc).splitlines())
             continue
         verdict = compare(found, expected, public.tolerance, case.dims, item_names=RETURNS.get(function, ()))
-        names = [f"argument {i + 1}{path}" for i, (b, a) in enumerate(zip(before, args)) for path in unchanged([b], [a])]
+        names = changed_arguments(function, before, tuple(a for a in args if not callable(a)))
         if verdict.passed and not names:
             lines.append(f"case {number} ({case.about}): ok")
             continue
@@ -204,7 +204,7 @@ def run_check(function: str, namespace: dict, public: PublicChecks) -> CheckResu
         if not verdict.passed:
             lines.append(f"case {number} ({case.about}): {verdict.message}")
         if names:
-            lines.append(f"case {number} ({case.about}): your function changed its input ({', '.join(names)}); work on a copy instead.")
+            lines.append(f"case {number} ({case.about}): your function changed its argument {', '.join(names)}; work on a copy instead (e.g. `o = o.copy()`).")
         lines.extend(_gradient_diagnosis(function, namespace, args=value_from_json(case.args), expected=expected, tol=public.tolerance, dims=case.dims))
     if failures:
         lines.append(hint_for(function))

@@ -11,7 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from .calls import Probe
 from .course import Tolerance
+from .spec import ARGUMENTS
 
 
 @dataclass(frozen=True)
@@ -163,27 +165,33 @@ def _relative(error: float, reference: float) -> str:
     return f"relative error {abs(error / reference):.2g}"
 
 
-def unchanged(before: Any, after: Any) -> list[str]:
-    """The names of arguments that differ between ``before`` and ``after`` (same structure).
+def changed_arguments(function: str, before: tuple, after: tuple) -> list[str]:
+    """The spec's names of the arguments of ``function`` that differ between ``before`` and ``after``.
 
-    One-ulp differences are forgiven: restoring ``x[i]`` by adding and then
-    subtracting ``eps`` is a different bug (the message says which entry moved).
+    Callable arguments (and the :class:`Probe` standing for one) are skipped. One-ulp differences are forgiven (restoring
+    ``x[i]`` by adding and subtracting ``eps`` is not the mistake this catches).
     """
+    names = ARGUMENTS.get(function, ())
+    data = [(i, b) for i, b in enumerate(before) if not (callable(b) or isinstance(b, Probe))]
+    if len(data) != len(after):
+        return ["its arguments"]
     changed: list[str] = []
-
-    def walk(b, a, name):
-        if isinstance(b, np.ndarray):
-            if not isinstance(a, np.ndarray) or a.shape != b.shape or not np.allclose(a, b, rtol=1e-12, atol=0.0, equal_nan=True):
-                changed.append(name)
-        elif isinstance(b, dict):
-            if not isinstance(a, dict) or set(a) != set(b):
-                changed.append(name)
-            else:
-                for k in b:
-                    walk(b[k], a[k], f"{name}[{k!r}]")
-        elif isinstance(b, (tuple, list)):
-            for i, (x, y) in enumerate(zip(b, a)):
-                walk(x, y, f"{name}[{i}]")
-
-    walk(before, after, "")
+    for (index, b), a in zip(data, after):
+        name = names[index] if index < len(names) else f"#{index + 1}"
+        changed += [f"`{name}{path}`" for path in _differences(b, a)]
     return changed
+
+
+def _differences(before: Any, after: Any, path: str = "") -> list[str]:
+    if isinstance(before, np.ndarray):
+        same = isinstance(after, np.ndarray) and after.shape == before.shape and np.allclose(after, before, rtol=1e-12, atol=0.0, equal_nan=True)
+        return [] if same else [path]
+    if isinstance(before, dict):
+        if not isinstance(after, dict) or set(after) != set(before):
+            return [path]
+        return [p for k in before for p in _differences(before[k], after[k], f"{path}[{k!r}]")]
+    if isinstance(before, (tuple, list)):
+        if not isinstance(after, (tuple, list)) or len(after) != len(before):
+            return [path]
+        return [p for i, (b, a) in enumerate(zip(before, after)) for p in _differences(b, a, f"{path}[{i}]")]
+    return []

@@ -15,10 +15,10 @@ from typing import Any, Callable
 from . import calls, content
 from .cases import DEFAULT_SEED, Case, cases_for
 from .hints import hint_for
-from .compare import Verdict, compare, unchanged
+from .compare import Verdict, changed_arguments, compare
 from .course import Course, Function
 from .sandbox.pool import Pool, Task, TaskFrames
-from .spec import ARGUMENTS, RETURNS
+from .spec import RETURNS
 
 SUFFIXES = (".ipynb", ".py")
 
@@ -279,26 +279,13 @@ def _case_outcome(header: dict, payload: bytes, tally: _FunctionTally, hidden: H
         return CaseOutcome(case.about, False, f"the result could not be read ({exc})")
     expected = hidden.expected[tally.result.function.name][number]
     verdict: Verdict = compare(sent["result"], expected, course.tolerance, case.dims, item_names=RETURNS.get(case.function, ()))
-    originals = tuple(a for a in case.args if not isinstance(a, calls.Probe))
-    changed = unchanged(list(originals), list(sent["args_after"])) if len(originals) == len(sent["args_after"]) else ["an argument"]
+    changed = changed_arguments(case.function, case.args, sent["args_after"])
     messages = []
     if not verdict.passed:
         messages.append(verdict.message)
     if changed:
-        names = ", ".join(_argument_name(tally.result.function.name, c) for c in changed)
-        messages.append(f"your function changed its argument {names}; work on a copy (e.g. `x = x.copy()`, or build new arrays)")
+        messages.append(f"your function changed its argument {', '.join(changed)}; work on a copy (e.g. `x = x.copy()`, or build new arrays)")
     return CaseOutcome(case.about, not messages, " ".join(messages))
-
-
-def _argument_name(function: str, path: str) -> str:
-    """'[2]' -> the spec's name for the third argument; "[1]['Wf']" -> params['Wf']."""
-    names = ARGUMENTS.get(function, ())
-    index_text, _, rest = path[1:].partition("]")
-    try:
-        index = int(index_text)
-    except ValueError:
-        return path
-    return f"`{(names[index] if index < len(names) else f'#{index + 1}')}{rest}`"
 
 
 def _end_words(header: dict, limits) -> str:

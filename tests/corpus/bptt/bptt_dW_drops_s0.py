@@ -29,7 +29,6 @@ def rnn_backward(x, y, U, W, V, s0=None, bptt_truncate=None):
     T = len(y)
     H = W.shape[0]
     s, o = rnn_forward(x, U, W, V, s0)
-    s_init = np.zeros(H) if s0 is None else s0
     dU = np.zeros_like(U)
     dW = np.zeros_like(W)
     dV = np.zeros_like(V)
