@@ -107,7 +107,7 @@ def _compare_numbers(found: Any, expected: Any, tol: Tolerance, dims: dict[str, 
     is_scalar = expected_arr.ndim == 0
     if isinstance(found, (bool, np.bool_)) or (isinstance(found, np.ndarray) and found.dtype.kind == "b"):
         return Verdict(False, f"{label}expected {'a number' if is_scalar else 'an array of numbers'}; found booleans.", np.inf)
-    if isinstance(found, (int, float)):
+    if isinstance(found, (int, float, np.integer, np.floating)):
         found_arr = np.asarray(float(found))
     elif isinstance(found, np.ndarray):
         found_arr = found
