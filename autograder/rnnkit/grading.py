@@ -15,7 +15,7 @@ from typing import Any, Callable
 from . import calls, content
 from .cases import DEFAULT_SEED, Case, cases_for
 from .hints import hint_for
-from .compare import Verdict, changed_arguments, compare
+from .compare import Verdict, changed_arguments, compare, describe
 from .course import Course, Function
 from .sandbox.pool import Pool, Task, TaskFrames
 from .spec import RETURNS
@@ -264,7 +264,8 @@ def _case_outcome(header: dict, payload: bytes, tally: _FunctionTally, hidden: H
         if kind == "memory":
             message = f"your function ran out of memory (the limit is {course.limits.memory_mb} MB): {error}"
         elif kind == "unsendable":
-            message = f"{error}; return numpy arrays, numbers, tuples and dicts as the docstring says"
+            expected = hidden.expected[tally.result.function.name][number]
+            message = f"expected {describe(expected)}, but {error}; return numpy arrays, numbers, tuples and dicts as the docstring says"
         else:
             message = f"your function raised {error}"
             if "[Errno 27]" in error:

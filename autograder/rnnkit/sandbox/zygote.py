@@ -385,7 +385,17 @@ def _reap() -> None:
             return
 
 
+def _warm_up() -> None:
+    """Run every code path a worker uses once, so that all its lazy imports happen now."""
+    cells = submission.read_cells("%time x = 1\nraise ValueError('warm')\n".encode("utf-8-sig"), "warm.py")
+    submission.run_cells(cells, "warm")
+    calls.from_bytes(calls.to_bytes(*calls.encode({"r": (np.zeros(2), 1.0, None), "p": calls.Probe("coupled", {"A": np.eye(2)})})))
+    np.savez  # noqa: B018
+    b"\xff".decode("utf-8", errors="replace")
+
+
 def main() -> None:
+    _warm_up()
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     _prctl(PR_SET_DUMPABLE, 0)
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
