@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup grade test build clean
+.PHONY: setup grade test build bench clean
 
 setup: $(STAMP)
 
@@ -33,3 +33,6 @@ build: setup
 
 clean:
 	rm -rf $(VENV) grades .pytest_cache .hypothesis
+
+bench: setup
+	$(BIN)/python bench/grade_class.py
