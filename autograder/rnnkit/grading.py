@@ -31,6 +31,10 @@ class CaseOutcome:
     about: str
     passed: bool
     message: str = ""
+    #: The student's decoded result (plain arrays and numbers), when there was one.
+    found: Any = field(default=None, repr=False)
+    #: Largest normalised error against the reference (inf when incomparable).
+    error: float = 0.0
 
 
 @dataclass
@@ -286,7 +290,7 @@ def _case_outcome(header: dict, payload: bytes, tally: _FunctionTally, hidden: H
         messages.append(verdict.message)
     if changed:
         messages.append(f"your function changed its argument {', '.join(changed)}; work on a copy (e.g. `x = x.copy()`, or build new arrays)")
-    return CaseOutcome(case.about, not messages, " ".join(messages))
+    return CaseOutcome(case.about, not messages, " ".join(messages), found=sent["result"], error=verdict.error)
 
 
 def _end_words(header: dict, limits) -> str:
