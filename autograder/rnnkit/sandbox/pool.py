@@ -79,7 +79,8 @@ def zygote_command(mode: str) -> list[str]:
     python = [sys.executable, "-I", "-m", "rnnkit.sandbox.zygote"]
     if mode != "bwrap":
         return python
-    binds: list[str] = []
+    # /tmp first: the kit itself may live under /tmp, and later binds must land on top of it.
+    binds: list[str] = ["--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
     for path in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc"):
         binds += ["--ro-bind-try", path, path]
     python_dirs = {Path(sys.base_prefix), Path(sys.prefix), _package_dir(), Path(sys.executable).resolve().parent}
@@ -105,9 +106,6 @@ def zygote_command(mode: str) -> list[str]:
     return [
         "bwrap",
         *binds,
-        "--proc", "/proc",
-        "--dev", "/dev",
-        "--tmpfs", "/tmp",
         *namespaces,
         *capabilities,
         "--die-with-parent",

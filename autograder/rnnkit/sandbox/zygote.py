@@ -17,6 +17,7 @@ Run as ``python -m rnnkit.sandbox.zygote``.
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import resource
 import select
@@ -70,10 +71,12 @@ class Zygote:
     def run_task(self, header: dict, data: bytes) -> None:
         task = header["task"]
         functions = [f for f in header["functions"] if f in self.cases]
-        workdir = tempfile.mkdtemp(dir=self.work_root)  # mode 0700
+        workdir = tempfile.mkdtemp(dir=self.work_root)
         if self.uid is not None:
+            os.chmod(workdir, 0o711)  # the zygote must still reach output.txt once it belongs to the worker
             os.chown(workdir, self.uid, self.uid)
         read_fd, write_fd = os.pipe()
+        gc.freeze()  # forked children then leave the inherited heap alone: no copy-on-write storm
         pid = os.fork()
         if pid == 0:  # the worker
             try:
@@ -90,8 +93,8 @@ class Zygote:
         os.close(write_fd)
         status = self._relay(task, read_fd, pid)
         os.close(read_fd)
-        self._sweep(pid, workdir)
         output = self._output_size(workdir)
+        self._sweep(pid, workdir)
         shutil.rmtree(workdir, ignore_errors=True)
         self._send({"task": task, "event": "done", "worker": status, "output_bytes": output})
 
@@ -258,6 +261,7 @@ class _Worker:
 
     def call(self, function: str, fn, labels: set[str]) -> None:
         self.send({"event": "function_start", "function": function})
+        gc.freeze()
         pid = os.fork()
         if pid == 0:
             try:
