@@ -102,3 +102,20 @@ def test_the_reference_notebook_passes_its_public_checks(course, references, cap
         for function in part.functions:
             result = run_check(function.name, namespace, public)
             assert result.passed, str(result)
+
+
+def test_public_inputs_are_not_the_hidden_inputs(course):
+    import numpy as np
+
+    from rnnkit import calls
+    from rnnkit.cases import DEFAULT_SEED, cases_for, public_cases_for
+
+    def arrays(value):
+        _, found = calls.encode(value)
+        return [a for a in found if a.size > 1]
+
+    for function in course.functions:
+        hidden = [a for case in cases_for(function.name, DEFAULT_SEED) for a in arrays(case.args)]
+        for case in public_cases_for(function.name):
+            for public in arrays(case.args):
+                assert not any(public.shape == h.shape and np.array_equal(public, h) for h in hidden), function.name
