@@ -174,6 +174,18 @@ STUDENTS = {
             ),
         ),
     },
+    "disk_filler": {
+        "rnn_forward.py": rnn_forward_with(
+            rnn_step_forward=(
+                "def rnn_step_forward(x_t, s_prev, U, W):\n"
+                "    import os\n"
+                "    for i in range(24):\n"
+                "        with open(f'junk{os.getpid()}-{i}', 'wb') as f:\n"
+                "            f.write(b'x' * (15 << 20))\n"
+                "    return np.tanh(U @ x_t + W @ s_prev)"
+            )
+        ),
+    },
     "memory_scanner": {
         "softmax_derivative.py": (
             "import gc\nimport numpy as np\n\n"
@@ -395,3 +407,16 @@ def test_the_uid_sandbox_also_contains_a_hang_and_a_fork_bomb(course, tmp_path):
     (result,) = grade_class(discover(folder, course), course, jobs=1, mode="uid")
     assert result.functions["softmax"].passed
     assert result.functions["rnn_step_forward"].score == 0
+
+
+def test_filling_the_disk_costs_only_that_function(graded):
+    r = graded["disk_filler"]
+    assert r.functions["softmax"].passed and r.functions["cross_entropy_loss"].passed
+    if best_mode() == "bwrap":  # the sandbox's /tmp is capped; elsewhere the files are only swept afterwards
+        assert r.functions["rnn_step_forward"].score == 0
+        assert "No space left on device" in messages(r, "rnn_step_forward")
+
+
+def test_a_flood_of_output_is_noted(graded):
+    notes = graded["bombs"].parts["rnn_forward"].messages
+    assert any("printed more than" in m for m in notes)

@@ -35,6 +35,8 @@ from ..course import Limits
 from . import protocol
 
 MODES = ("bwrap", "uid", "none")
+#: Size of the sandbox's private /tmp, where student code may write.
+TMP_BYTES = 256 << 20
 
 
 @lru_cache(maxsize=None)
@@ -80,7 +82,8 @@ def zygote_command(mode: str) -> list[str]:
     if mode != "bwrap":
         return python
     # /tmp first: the kit itself may live under /tmp, and later binds must land on top of it.
-    binds: list[str] = ["--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
+    # Its size is capped: a tmpfs lives in memory, and a student could fill it with files.
+    binds: list[str] = ["--size", str(TMP_BYTES), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
     for path in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc"):
         binds += ["--ro-bind-try", path, path]
     python_dirs = {Path(sys.base_prefix), Path(sys.prefix), _package_dir(), Path(sys.executable).resolve().parent}
