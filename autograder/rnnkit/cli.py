@@ -88,7 +88,7 @@ def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None) ->
     from .feedback import write_student
     from .grading import discover, grade_class
     from .report import summary_table, write_grades_csv
-    from .sandbox.pool import MODE_WORDS, best_mode
+    from .sandbox.pool import MODE_WORDS, SandboxError, best_mode
 
     course = _course()
     jobs = jobs or os.cpu_count() or 1
@@ -99,7 +99,10 @@ def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None) ->
         submissions = discover(class_dir, course)
         if not submissions:
             raise click.ClickException(f"{class_dir} holds no student folders and no part files")
-        mode = best_mode()
+        try:
+            mode = best_mode()
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
         if mode != "bwrap":
             console.print(f"[yellow]warning:[/] {MODE_WORDS[mode]}. Install bubblewrap for the full sandbox (see README).")
         tasks = sum(len(s.files) for s in submissions)
@@ -108,10 +111,13 @@ def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None) ->
             console=console, transient=False,
         ) as progress:
             bar = progress.add_task("grading", total=tasks)
-            students = grade_class(
-                submissions, course, seed=DEFAULT_SEED if seed is None else seed, jobs=jobs, mode=mode,
-                on_task_done=lambda: progress.advance(bar),
-            )
+            try:
+                students = grade_class(
+                    submissions, course, seed=DEFAULT_SEED if seed is None else seed, jobs=jobs, mode=mode,
+                    on_task_done=lambda: progress.advance(bar),
+                )
+            except SandboxError as exc:
+                raise click.ClickException(f"{exc}\nTry another sandbox setting, e.g. RNNKIT_SANDBOX=uid (see README).") from None
     out_dir.mkdir(parents=True, exist_ok=True)
     for student in students:
         write_student(student, course, out_dir)

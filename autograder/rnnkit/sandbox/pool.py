@@ -123,6 +123,10 @@ def zygote_command(mode: str) -> list[str]:
     ]
 
 
+class SandboxError(RuntimeError):
+    """The sandbox itself could not run (not a student's fault)."""
+
+
 @dataclass
 class Task:
     """One student's file for one part."""
@@ -157,20 +161,27 @@ class ZygoteHandle:
     def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RNNKIT_")}
         self.log = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(
-            zygote_command(self.mode),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-            start_new_session=True,
-            env=env,
-        )
+        try:
+            self.process = subprocess.Popen(
+                zygote_command(self.mode),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self.log,
+                start_new_session=True,
+                env=env,
+            )
+        except OSError as exc:
+            raise SandboxError(f"the {self.mode!r} sandbox could not be started: {exc}") from None
         self.reader = protocol.Reader(self.process.stdout.fileno())
         config = {"event": "config", "limits": self.limits.__dict__, "uid": self.uid}
-        self._send(config, self.cases_payload)
-        header, _ = self.reader.read(time.monotonic() + 60)
+        try:
+            self._send(config, self.cases_payload)
+            header, _ = self.reader.read(time.monotonic() + 60)
+        except (OSError, protocol.ProtocolError) as exc:
+            header = {"error": str(exc)}
         if header.get("event") != "ready":
-            raise RuntimeError(f"the sandbox did not start: {header}")
+            self.stop()
+            raise SandboxError(f"the {self.mode!r} sandbox did not start ({header}): {self.log_tail()}")
 
     def _send(self, header: dict, payload: bytes = b"") -> None:
         assert self.process is not None and self.process.stdin is not None
