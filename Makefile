@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup grade test build bench clean
+.PHONY: setup grade test build bench clean browser
 
 setup: $(STAMP)
 
@@ -15,7 +15,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,ecosystem]'
 	@# bubblewrap gives the grader's sandbox its strongest form (see README).
 	@command -v bwrap >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 	  (apt-get install -y -qq bubblewrap >/dev/null 2>&1 || (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq bubblewrap >/dev/null 2>&1)) ; } || \
@@ -25,14 +25,22 @@ $(STAMP): pyproject.toml
 grade: setup
 	$(BIN)/rnnkit grade
 
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest -q
+
+# Headless Chromium renders the class report in the tests (tests/browser.py);
+# installed once, as root on Debian/Ubuntu, skipped when already there.
+browser:
+	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 ; } || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 || (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1)) ; } || \
+	  echo "note: chromium is not installed; the browser test of the class report will be skipped (see README)"
 
 build: setup
 	$(BIN)/rnnkit build
 
 clean:
-	rm -rf $(VENV) grades .pytest_cache .hypothesis
+	rm -rf $(VENV) grades demo .pytest_cache .hypothesis
 
 bench: setup
 	$(BIN)/python bench/grade_class.py

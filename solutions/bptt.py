@@ -337,13 +337,67 @@ check("rnn_backward")
 #   grow it also grows geometrically, and one huge gradient can throw the
 #   weights far away in a single update.
 #
-# Try it with your `jacobian_product`: run a forward pass with
-# `W = c * Q` for an orthogonal `Q` (from `np.linalg.qr` of a random matrix;
-# all singular values of `W` are then `c`) and a small `U` (say
-# `0.1 * rng.standard_normal((H, D))`, so the units do not saturate at once),
-# and print `np.linalg.norm(jacobian_product(s, W, t, 0), 2)` for growing `t`,
-# with `c = 0.5`, `1` and `3`.
+# ### Seen with your `jacobian_product`
 #
+# The cell below runs an RNN forward for $T = 60$ steps with
+# $W = c \, Q$, where $Q$ is a random orthogonal matrix (from `np.linalg.qr`),
+# so that every singular value of $W$ is exactly $c$, and a small $U$, so the
+# units do not saturate at once. Then it asks your `jacobian_product` how much
+# the last state depends on each earlier one, and plots the spectral norm
+# $\| \partial s_t / \partial s_k \|$ against the distance $t - k$ (on a
+# log scale, where geometric decay is a straight line), for several scales $c$.
+#
+# What to look for:
+#
+# - $c = 0.5$: a straight line down. After 20 steps the factor is below
+#   $10^{-6}$: an error at step $t$ says next to nothing about step $t - 20$.
+# - $c = 1$: $W$ preserves lengths, yet the norm still decays, because every
+#   $\tanh$ slope $1 - s_{j,i}^2$ is below 1.
+# - $c = 1.5$ and $c = 3$: the product grows; for $c = 3$ by orders of
+#   magnitude, and an update with such a gradient would wreck the weights.
+#   Not without limit, though: large states saturate $\tanh$, whose slope
+#   then damps the product again. That is why growth is slower than
+#   $c^{t-k}$.
+#
+# Run it after `jacobian_product` passes its check (the autograder skips this cell).
+# To try other scales, call `vanishing_gradients(scales=(0.9, 1.1))` in a new cell.
+
+# %% tags=["plot"]
+from rnnkit.plots import illustration
+
+
+@illustration
+def vanishing_gradients(scales=(0.5, 1.0, 1.5, 3.0), H=32, D=8, T=60, seed=0):
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.standard_normal((H, H)))  # orthogonal: every singular value is 1
+    U = 0.1 * rng.standard_normal((H, D))
+    x = rng.standard_normal((T, D))
+    distances = np.arange(T)
+    curves = {}
+    for c in scales:
+        W = c * Q
+        states = [np.zeros(H)]
+        for x_t in x:  # the forward pass, written out so that only jacobian_product is yours
+            states.append(np.tanh(U @ x_t + W @ states[-1]))
+        states = np.array(states[1:])  # (T, H): row t is s_t
+        last = T - 1
+        curves[c] = [np.linalg.norm(jacobian_product(states, W, last, last - d), 2) for d in distances]
+
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for c, norms in curves.items():
+        ax.semilogy(distances, np.maximum(norms, 1e-30), label=f"W = {c:g} Q")
+    ax.axhline(1.0, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_xlabel("distance t - k (steps back in time)")
+    ax.set_ylabel("spectral norm of ds_t / ds_k")
+    ax.set_title("How much of the gradient reaches k steps back (vanilla RNN)")
+    ax.legend()
+    fig.tight_layout()
+    plt.show()
+
+
+# %% [markdown]
 # The LSTM and GRU of Parts 4 and 5 are built to fight vanishing gradients.
 # For exploding gradients there is a simple, effective remedy.
 #

@@ -77,3 +77,28 @@ def test_a_broken_sandbox_setting_is_a_clear_non_zero_exit(tmp_path):
     assert run.returncode != 0
     assert "choose one of bwrap, uid, none" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_grade_also_writes_the_class_report(graded):
+    run, out = graded
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "report.html" in run.stdout
+    for student in ("alice", "bob", "carol", "mallory"):
+        assert f'href="{student}/feedback.md"' in page
+    assert 'id="histogram"' in page and 'id="pass-rates"' in page
+
+
+def test_grade_writes_mistakes_csv_and_names_bobs_mistakes(graded):
+    run, out = graded
+    with open(out / "mistakes.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert {row["mistake"] for row in rows} == {
+        "step_W_transposed", "loss_mean_over_time", "jacobian_diagonal_only", "bptt_dW_uses_current_state",
+        "numgrad_missing_factor_two", "lstm_concat_x_first", "gru_update_convention_swapped",
+    }
+    assert all(row["students"] == "1" and row["student_ids"] == "bob" for row in rows)
+    assert "Most frequent mistakes" in run.stdout and "mistakes.csv" in run.stdout
+    bob = (out / "bob" / "feedback.md").read_text()
+    assert "**Likely mistake: W transposed.**" in bob
+    for student in ("alice", "carol", "mallory"):
+        assert "Likely mistake" not in (out / student / "feedback.md").read_text()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from rnnkit.grading import discover, grade_class
-from rnnkit.sandbox.pool import best_mode
+from rnnkit.sandbox.pool import best_mode, uid_base
 
 from .conftest import ROOT, make_class, reference_source
 
@@ -186,6 +186,26 @@ STUDENTS = {
             )
         ),
     },
+    "fallback_thief": {
+        "rnn_forward.py": rnn_forward_with(
+            softmax=(
+                "def softmax(z):\n"
+                "    # The capstone's stand-in implementations are working code: try to borrow them.\n"
+                "    import glob, importlib.util, os\n"
+                "    folder = os.path.dirname(importlib.util.find_spec('rnnkit').origin)\n"
+                "    source = open(os.path.join(folder, 'demo.py')).read()\n"
+                "    return z\n"
+            ),
+            rnn_step_forward=(
+                "def rnn_step_forward(x_t, s_prev, U, W):\n"
+                "    import glob, importlib.util, marshal, os\n"
+                "    folder = os.path.dirname(importlib.util.find_spec('rnnkit').origin)\n"
+                "    cached = glob.glob(os.path.join(folder, '__pycache__', 'demo*.pyc'))\n"
+                "    assert cached, 'no cached demo module'\n"
+                "    return np.tanh(U @ x_t + W @ s_prev)\n"
+            ),
+        ),
+    },
     "memory_scanner": {
         "softmax_derivative.py": (
             "import gc\nimport numpy as np\n\n"
@@ -326,11 +346,12 @@ def test_a_hang_in_a_function_costs_seconds(graded, course):
 
 def test_no_student_process_survives_grading(graded):
     assert graded["escapee"].functions["rnn_step_forward"].passed
+    ours = range(uid_base(), uid_base() + 16)  # this run's worker uids (other runs may be grading too)
     survivors = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if os.stat(f"/proc/{entry}").st_uid >= 3_000_000:
+                if os.stat(f"/proc/{entry}").st_uid in ours:
                     survivors.append(entry)
             except OSError:
                 pass
@@ -393,6 +414,15 @@ def test_the_sandbox_hides_the_kit_and_cannot_write_to_it(graded):
 
 
 @pytest.mark.skipif(best_mode() != "bwrap", reason="needs bubblewrap (the kit's full sandbox)")
+def test_the_capstones_working_stand_ins_are_hidden_from_student_code(graded):
+    import rnnkit.demo  # noqa: F401 - makes sure a cached demo*.pyc exists on the host
+
+    r = graded["fallback_thief"]
+    assert "FileNotFoundError" in messages(r, "softmax")
+    assert "no cached demo module" in messages(r, "rnn_step_forward")
+
+
+@pytest.mark.skipif(best_mode() != "bwrap", reason="needs bubblewrap (the kit's full sandbox)")
 def test_the_sandbox_has_no_network(graded, listener):
     r = graded["network"]
     assert r.functions["softmax"].score == 0
@@ -420,3 +450,17 @@ def test_filling_the_disk_costs_only_that_function(graded):
 def test_a_flood_of_output_is_noted(graded):
     notes = graded["bombs"].parts["rnn_forward"].messages
     assert any("printed more than" in m for m in notes)
+
+
+def test_a_function_that_raises_not_implemented_for_some_cases_gets_partial_credit(grade, course):
+    partial = (
+        "import numpy as np\n\n"
+        "def softmax(z):\n"
+        "    if z.ndim == 2:\n"
+        "        raise NotImplementedError('2-D input is not done yet')\n"
+        "    e = np.exp(z - z.max())\n"
+        "    return e / e.sum()\n"
+    )
+    result = grade({"s": {"rnn_forward.py": partial}})["s"].functions["softmax"]
+    assert not result.not_implemented and not result.problem
+    assert 0 < result.score < result.function.points

@@ -8,6 +8,9 @@ A pipeline of small steps, each a pure function of its input:
 3. :func:`public_checks` runs the reference on the public cases and records
    the answers (the public seed's cases, never the hidden ones);
 4. :func:`build` writes everything, or :func:`render` returns it for comparison.
+
+The course's extras (ungraded notebooks such as the capstone) go through step 2
+too; they have no functions to check and are never graded.
 """
 from __future__ import annotations
 
@@ -75,6 +78,10 @@ def render(course: Course) -> dict[str, str]:
     for part in course.parts:
         notebook = student_notebook(content.read_source(course.solutions_dir, part.name), part.name)
         files[f"{part.name}.ipynb"] = nbformat.writes(notebook) + "\n"
+    for extra in course.extras:
+        notebook = student_notebook(content.read_source(course.solutions_dir, extra.name), extra.name)
+        notebook.metadata["rnnkit"] = {"extra": extra.name, "graded": False, "generated_from": f"solutions/{extra.name}.py"}
+        files[f"{extra.name}.ipynb"] = nbformat.writes(notebook) + "\n"
     files[PUBLIC_FILE] = json.dumps(public_checks(course), indent=1) + "\n"
     return files
 

@@ -1,4 +1,4 @@
-"""The ``rnnkit`` command: build, check, grade, validate."""
+"""The ``rnnkit`` command: build, check, grade, validate, report, demo."""
 from __future__ import annotations
 
 import os
@@ -77,17 +77,30 @@ def check(part: str, path: Path | None) -> None:
 
 
 @main.command()
-@click.argument("class_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("class_dir", required=False, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", default="grades", show_default=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--jobs", "-j", default=0, help="Parallel sandboxes (default: one per core).")
 @click.option("--seed", default=None, type=int, help="Seed of the hidden test inputs (default: the course's fixed seed).")
-def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None) -> None:
-    """Grade CLASS_DIR (one folder per student; default: the bundled example class)."""
+@click.option(
+    "--nbgrader", "nbgrader_dir", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Grade the submissions of this nbgrader course into its gradebook; CLASS_DIR is then the assignment (default: all).",
+)
+def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None, nbgrader_dir: Path | None) -> None:
+    """Grade CLASS_DIR (one folder per student; default: the bundled example class).
+
+    With --nbgrader COURSE_DIR [ASSIGNMENT]: grade nbgrader's submitted/ folder instead.
+    """
+    if nbgrader_dir is not None:
+        from .export.commands import grade_nbgrader
+
+        grade_nbgrader(nbgrader_dir, str(class_dir) if class_dir else None, out_dir, jobs or os.cpu_count() or 1, seed, console)
+        return
+    if class_dir is not None and not class_dir.is_dir():
+        raise click.BadParameter(f"{class_dir} is not a folder.", param_hint="'CLASS_DIR'")
     from .cases import DEFAULT_SEED
     from .examples import example_class
-    from .feedback import write_student
     from .grading import discover, grade_class
-    from .report import summary_table, write_grades_csv
+    from .report import write_class
     from .sandbox.pool import MODE_WORDS, SandboxError, best_mode
 
     course = _course()
@@ -118,12 +131,48 @@ def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None) ->
                 )
             except SandboxError as exc:
                 raise click.ClickException(f"{exc}\nTry another sandbox setting, e.g. RNNKIT_SANDBOX=uid (see README).") from None
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for student in students:
-        write_student(student, course, out_dir)
-    write_grades_csv(students, course, out_dir / "grades.csv")
-    Console().print(summary_table(students, course, MODE_WORDS[mode]))
-    click.echo(f"Wrote {out_dir / 'grades.csv'} and feedback for {len(students)} students in {out_dir}/.")
+    grades, mistakes, report_page = write_class(students, course, out_dir, MODE_WORDS[mode], Console())
+    click.echo(f"Wrote {grades}, {mistakes}, the class report {report_page} and feedback for {len(students)} students in {out_dir}/.")
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def report(out_dir: Path) -> None:
+    """Write OUT_DIR/report.html, the class report, from what `rnnkit grade` wrote in OUT_DIR."""
+    from .report_html import ReportError, write_report
+
+    try:
+        path = write_report(out_dir, _course())
+    except ReportError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Wrote {path}")
+
+
+@main.command()
+@click.option("--out", "out_dir", default="demo", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Where to write the plot.")
+@click.option("--steps", type=click.IntRange(min=1), default=None, help="Parameter updates per model (default: the capstone's own).")
+def demo(out_dir: Path, steps: int | None) -> None:
+    """Train the capstone's character-level RNN, LSTM and GRU on the reference solutions; plot the loss."""
+    import time
+
+    from .demo import run_capstone
+
+    course = _course()
+    start = time.perf_counter()
+    written = run_capstone(course.solutions_dir, out_dir, steps=steps)
+    for path in written:
+        click.echo(f"Wrote {path}")
+    click.echo(f"The capstone ran in {time.perf_counter() - start:.1f} s.")
+
+
+def _register_exports() -> None:
+    from .export.commands import export_group, release_command
+
+    main.add_command(release_command)
+    main.add_command(export_group)
+
+
+_register_exports()
 
 
 if __name__ == "__main__":

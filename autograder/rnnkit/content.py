@@ -6,9 +6,12 @@ Each source is at once the reference solution and the notebook's source:
 * code cells hold the reference code, with the answers between
   ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (nbgrader's markers); an
   optional first line ``# HINT: ...`` inside a region becomes the stub's hint;
-* cells tagged ``check`` hold the public checks (``check("softmax")``).
+* cells tagged ``check`` hold the public checks (``check("softmax")``);
+* cells tagged ``plot`` hold illustrations (plots drawn with the student's
+  functions, see :mod:`.plots`): shown in the notebook, never part of the
+  reference module.
 
-:func:`load_reference` runs a part's code cells, checks excluded, as a module.
+:func:`load_reference` runs a part's code cells, checks and plots excluded, as a module.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ import nbformat
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 CHECK_TAG = "check"
+PLOT_TAG = "plot"
 _HINT = re.compile(r"^\s*# HINT:\s*(?P<hint>.+?)\s*$")
 
 
@@ -39,9 +43,15 @@ def is_check_cell(cell: nbformat.NotebookNode) -> bool:
     return CHECK_TAG in cell.get("metadata", {}).get("tags", [])
 
 
+def is_plot_cell(cell: nbformat.NotebookNode) -> bool:
+    return PLOT_TAG in cell.get("metadata", {}).get("tags", [])
+
+
 def reference_code(notebook: nbformat.NotebookNode) -> str:
-    """The reference module's code: every code cell that is not a check cell."""
-    cells = [c.source for c in notebook.cells if c.cell_type == "code" and not is_check_cell(c)]
+    """The reference module's code: every code cell that is neither a check nor a plot cell."""
+    cells = [
+        c.source for c in notebook.cells if c.cell_type == "code" and not is_check_cell(c) and not is_plot_cell(c)
+    ]
     return "\n\n".join(cells) + "\n"
 
 

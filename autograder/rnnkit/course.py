@@ -38,6 +38,14 @@ class Part:
 
 
 @dataclass(frozen=True)
+class Extra:
+    """An ungraded notebook generated beside the parts (``solutions/<name>.py``)."""
+
+    name: str
+    title: str
+
+
+@dataclass(frozen=True)
 class Tolerance:
     """An entry passes when |found - expected| <= rtol*|expected| + atol*max(1, max|expected|)."""
 
@@ -63,6 +71,8 @@ class Course:
     tolerance: Tolerance
     limits: Limits
     root: Path
+    #: Ungraded notebooks (the capstone): built with the parts, never graded.
+    extras: tuple[Extra, ...] = ()
 
     @cached_property
     def functions(self) -> tuple[Function, ...]:
@@ -158,12 +168,21 @@ def parse_course(data: object, root: Path) -> Course:
             functions.append(Function(fname, entry["name"], float(points), bool(bonus)))
         parts.append(Part(entry["name"], entry["title"], tuple(functions)))
 
+    extras = tuple(Extra(e["name"], e["title"]) for e in data.get("extras", []))
+    extra_names = [e.name for e in extras]
+    clash = sorted(set(extra_names) & set(names))
+    if clash:
+        raise CourseError(f"course.yml: {', '.join(clash)} is both a part and an extra; an extra is an ungraded notebook with a name of its own")
+    if len(set(extra_names)) != len(extra_names):
+        raise CourseError("course.yml: an extra is listed twice")
+
     return Course(
         title=data["title"],
         parts=tuple(parts),
         tolerance=Tolerance(**data["tolerance"]),
         limits=Limits(**data["limits"]),
         root=root,
+        extras=extras,
     )
 
 

@@ -35,6 +35,9 @@ BOB_MISTAKES = {
     "lstm": [
         ("hx = np.concatenate([h_prev, x_t])", "hx = np.concatenate([x_t, h_prev])"),
     ],
+    "gru": [
+        ("return (1.0 - z) * h_prev + z * h_tilde", "return z * h_prev + (1.0 - z) * h_tilde"),
+    ],
 }
 
 

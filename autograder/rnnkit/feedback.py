@@ -1,9 +1,10 @@
 """What one student receives: ``feedback.md`` and Gradescope's ``results.json``.
 
 Both say, per function, the score, what was checked (in words), and for a
-failure what was wrong and a hint. Neither ever holds a hidden input or a
-reference answer: the messages come from :mod:`.compare`, which describes
-differences without values.
+failure what was wrong, the known mistake recognised (:mod:`.mistakes`) if any,
+and a hint. Neither ever holds a hidden input or a reference answer: the
+messages come from :mod:`.compare`, which describes differences without
+values, and from the fixed words of the mistakes catalogue.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def function_status(result: FunctionResult) -> str:
 
 
 def function_text(result: FunctionResult) -> str:
-    """The body of one function's feedback (markdown): each case in words, then a hint.
+    """The body of one function's feedback (markdown): each case in words, any mistake recognised, then a hint.
 
     Consecutive failed cases with the same message are listed once.
     """
@@ -47,6 +48,8 @@ def function_text(result: FunctionResult) -> str:
             lines.append(f"- ✓ {label}: {abouts}")
         else:
             lines.append(f"- ✗ {label}: {abouts}. **{case.message}**" if "\n" not in case.message else f"- ✗ {label}: {abouts}. {case.message}")
+    for diagnosis in result.diagnoses:  # known mistakes recognised in the outputs (rnnkit.mistakes)
+        lines += ["", f"**Likely mistake: {diagnosis.name}.** {diagnosis.explanation}"]
     if not result.passed and not result.not_implemented:
         lines += ["", f"*{result.hint}*"]
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from typing import Any, Callable
 from . import calls, content
 from .cases import DEFAULT_SEED, Case, cases_for
 from .hints import hint_for
+from .mistakes import diagnose_class
 from .compare import Verdict, changed_arguments, compare, describe
 from .course import Course, Function
 from .sandbox.pool import Pool, Task, TaskFrames
@@ -35,6 +36,8 @@ class CaseOutcome:
     found: Any = field(default=None, repr=False)
     #: Largest normalised error against the reference (inf when incomparable).
     error: float = 0.0
+    #: The arguments as the call left them (functions left out), when there was a result.
+    args_after: Any = field(default=None, repr=False)
 
 
 @dataclass
@@ -44,6 +47,8 @@ class FunctionResult:
     #: Why the function could not be tested at all (missing, not implemented, file unreadable...).
     problem: str = ""
     not_implemented: bool = False
+    #: Known mistakes recognised in the outputs (:class:`rnnkit.mistakes.Diagnosis`), filled after scoring.
+    diagnoses: list = field(default_factory=list)
 
     @property
     def passed_cases(self) -> int:
@@ -157,6 +162,8 @@ class HiddenTests:
 
     cases: dict[str, list[Case]]
     expected: dict[str, list[Any]] = field(default_factory=dict)
+    #: part -> the reference module (loaded by :meth:`compute_answers`).
+    references: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def draw(cls, course: Course, seed: int) -> "HiddenTests":
@@ -168,7 +175,7 @@ class HiddenTests:
 
     def compute_answers(self, course: Course) -> None:
         for part in course.parts:
-            reference = content.load_reference(course.solutions_dir, part.name)
+            reference = self.references[part.name] = content.load_reference(course.solutions_dir, part.name)
             for function in part.functions:
                 fn = getattr(reference, function.name)
                 self.expected[function.name] = [fn(*calls.copy_value(case.call_args())) for case in self.cases[function.name]]
@@ -247,9 +254,13 @@ def score_task(frames: TaskFrames, course: Course, hidden: HiddenTests, parts: d
                 result.problem += " A cell raised an error (see above); maybe the cell that defines it is the one that failed."
         elif defined is None:
             result.problem = "Your file could not be run to the end, so this function was not tested."
-        elif result.not_implemented:
+        elif result.not_implemented and all(
+            tally.outcomes.get(i) is not None and tally.outcomes[i].message.startswith("your function raised NotImplementedError")
+            for i in range(len(tally.cases))
+        ):
             result.problem = "Not implemented yet: the stub still raises NotImplementedError."
         else:
+            result.not_implemented = False  # raised NotImplementedError for some cases only: graded case by case
             missing_reason = tally.ended if tally.ended and "normally" not in tally.ended else (
                 "the grader lost contact with your code" if frames.lost else "your code stopped before this case finished"
             )
@@ -290,7 +301,7 @@ def _case_outcome(header: dict, payload: bytes, tally: _FunctionTally, hidden: H
         messages.append(verdict.message)
     if changed:
         messages.append(f"your function changed its argument {', '.join(changed)}; work on a copy (e.g. `x = x.copy()`, or build new arrays)")
-    return CaseOutcome(case.about, not messages, " ".join(messages), found=sent["result"], error=verdict.error)
+    return CaseOutcome(case.about, not messages, " ".join(messages), found=sent["result"], error=verdict.error, args_after=sent["args_after"])
 
 
 def _end_words(header: dict, limits) -> str:
@@ -355,6 +366,9 @@ def grade_class(
     for frames in done:
         student = results[frames.task.key[0]]
         student.functions.update(score_task(frames, course, hidden, student.parts))
+
+    # What each failed function's outputs say about the mistake made.
+    diagnose_class(results.values(), course, hidden, hidden.references)
 
     ordered = []
     for sub in submissions:

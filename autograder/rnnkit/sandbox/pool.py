@@ -35,6 +35,8 @@ from ..course import Limits
 from . import protocol
 
 MODES = ("bwrap", "uid", "none")
+#: Parts of the kit's package the sandbox never shows (see :func:`_package_binds`).
+SANDBOX_HIDDEN = ("demo.py", "export", "example_class")
 #: Size of the sandbox's private /tmp, where student code may write.
 TMP_BYTES = 256 << 20
 
@@ -77,6 +79,26 @@ def _package_dir() -> Path:
     return Path(__file__).resolve().parents[1]
 
 
+def _package_binds(package: Path) -> list[str]:
+    """The kit's package as the sandbox sees it: every file but those a student could profit from.
+
+    Left out: the capstone's working stand-in implementations (``demo.py``), the
+    exports, the example class, and every ``__pycache__`` (a cached ``demo`` is
+    the same code). The package folder itself is a fresh tmpfs, so a file added
+    to the real package later never appears inside.
+    """
+    binds = ["--tmpfs", str(package)]
+    for path in sorted(package.rglob("*")):
+        parts = path.relative_to(package).parts
+        if parts[0] in SANDBOX_HIDDEN or "__pycache__" in parts:
+            continue
+        if path.is_dir():
+            binds += ["--dir", str(path)]
+        elif path.is_file():
+            binds += ["--ro-bind", str(path), str(path)]
+    return binds
+
+
 def zygote_command(mode: str) -> list[str]:
     python = [sys.executable, "-I", "-m", "rnnkit.sandbox.zygote"]
     if mode != "bwrap":
@@ -86,15 +108,17 @@ def zygote_command(mode: str) -> list[str]:
     binds: list[str] = ["--size", str(TMP_BYTES), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
     for path in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc"):
         binds += ["--ro-bind-try", path, path]
-    python_dirs = {Path(sys.base_prefix), Path(sys.prefix), _package_dir(), Path(sys.executable).resolve().parent}
+    python_dirs = {Path(sys.base_prefix), Path(sys.prefix), Path(sys.executable).resolve().parent}
     python_dirs |= {Path(p) for p in sys.path if p and Path(p).is_dir() and "site-packages" in p}
     system = ("/usr", "/lib", "/lib64", "/bin", "/etc")
+    python_dirs_and_package = python_dirs | {_package_dir()}
     # Folders bubblewrap creates on the way to a bind are 0700: make them passable for the worker's uid.
-    ancestors = sorted({str(a) for p in python_dirs for a in p.parents if str(a) != "/" and not str(a).startswith(system)})
+    ancestors = sorted({str(a) for p in python_dirs_and_package for a in p.parents if str(a) != "/" and not str(a).startswith(system)})
     for path in ancestors:
         binds += ["--perms", "0755", "--dir", path]
     for path in sorted(python_dirs):
         binds += ["--ro-bind", str(path), str(path)]
+    binds += _package_binds(_package_dir())
     privileged = os.geteuid() == 0
     namespaces = (
         ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]

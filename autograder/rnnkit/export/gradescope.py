@@ -1,0 +1,259 @@
+"""Gradescope: ``rnnkit export gradescope`` builds the autograder zip; ``python -m rnnkit.export.gradescope`` grades.
+
+The zip, as Gradescope wants it (unpacked to ``/autograder/source``):
+
+* ``setup.sh``: run once, as root, when Gradescope builds the image: installs
+  bubblewrap (the sandbox's strongest form), creates ``/autograder/venv``,
+  installs ``requirements.txt`` and the kit, then makes ``/autograder/source``
+  (the reference solutions) readable by root only;
+* ``run_autograder``: grades ``/autograder/submission`` with the kit's sandboxed
+  grader (:func:`run`) and writes ``/autograder/results/results.json``;
+* ``requirements.txt``, and ``kit/``: the kit's package, ``course.yml`` and
+  ``solutions/``, with a ``pyproject.toml`` of its own.
+
+Both scripts take the root from ``AUTOGRADER_ROOT`` (default ``/autograder``).
+
+Gradescope runs the autograder as root. Student code never runs in the grading
+process: the sandbox forks it from a zygote that has never held an answer, as
+an unprivileged uid of its own, inside bubblewrap when bubblewrap can create its
+namespaces (only the system and the Python installation visible), and in any
+case without read access to ``/autograder/source``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import stat
+import sys
+import traceback
+import zipfile
+from pathlib import Path
+
+from ..course import Course
+from . import ExportError
+
+VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
+
+SETUP = r"""#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image.
+# Written by `rnnkit export gradescope`.
+set -euo pipefail
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+SOURCE="$ROOT/source"
+PYTHON="${RNNKIT_PYTHON:-python3}"
+
+# bubblewrap gives the sandbox its strongest form; the venv module may be a package of its own.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && [ -z "${RNNKIT_SKIP_APT:-}" ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq bubblewrap python3-venv python3-pip >/dev/null
+fi
+
+"$PYTHON" -m venv "$ROOT/venv"
+"$ROOT/venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$SOURCE/requirements.txt"
+"$ROOT/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps "$SOURCE/kit"
+
+# Student code runs under another uid: it must not read the reference solutions.
+chmod -R go-rwx "$SOURCE"
+"$ROOT/venv/bin/python" -c "from rnnkit.sandbox.pool import MODE_WORDS, best_mode; print('rnnkit sandbox:', MODE_WORDS[best_mode()])"
+"""
+
+RUN = r"""#!/usr/bin/env bash
+# Gradescope runs this for every submission. Written by `rnnkit export gradescope`.
+ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
+export RNNKIT_COURSE="$ROOT/source/kit"
+exec "$ROOT/venv/bin/python" -m rnnkit.export.gradescope --root "$ROOT" --seed {seed} --visibility {visibility}
+"""
+
+PYPROJECT = """[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "rnnkit"
+version = "{version}"
+description = "rnnkit, as installed by a Gradescope autograder (rnnkit export gradescope)."
+requires-python = ">=3.10"
+dependencies = {dependencies}
+
+[tool.setuptools.packages.find]
+where = ["src"]
+
+[tool.setuptools.package-data]
+rnnkit = ["*.json", "**/*.json", "*.txt", "**/*.txt", "example_class/*", "example_class/**/*"]
+"""
+
+_SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints"}
+
+
+def dependencies(course: Course) -> list[str]:
+    """The kit's runtime requirements: its pyproject.toml when it is a checkout, else its installed metadata."""
+    pyproject = Path(__file__).resolve().parents[3] / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            import tomllib
+        except ImportError:  # Python 3.10
+            tomllib = None
+        if tomllib is not None:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            if data.get("project", {}).get("name") == "rnnkit":
+                return list(data["project"]["dependencies"])
+    from importlib.metadata import requires
+
+    return [r for r in (requires("rnnkit") or []) if "extra ==" not in r]
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("rnnkit")
+    except Exception:
+        return "0"
+
+
+def _tree(folder: Path, prefix: str) -> dict[str, Path]:
+    files = {}
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.endswith(".egg-info"))
+        for name in sorted(filenames):
+            if name.endswith((".pyc", ".pyo")):
+                continue
+            path = Path(dirpath) / name
+            files[f"{prefix}/{path.relative_to(folder).as_posix()}"] = path
+    return files
+
+
+def contents(course: Course, seed: int, visibility: str = "visible") -> dict[str, bytes | Path]:
+    """Every file of the zip: name -> bytes, or the path of a file to copy."""
+    if visibility not in VISIBILITIES:
+        raise ExportError(f"visibility {visibility!r}: choose one of {', '.join(VISIBILITIES)}")
+    package = Path(__file__).resolve().parents[1]
+    deps = dependencies(course)
+    files: dict[str, bytes | Path] = {
+        "setup.sh": SETUP.encode(),
+        "run_autograder": RUN.format(seed=int(seed), visibility=visibility).encode(),
+        "requirements.txt": ("\n".join(deps) + "\n").encode(),
+        "kit/pyproject.toml": PYPROJECT.format(version=_version(), dependencies=json.dumps(deps)).encode(),
+        "kit/course.yml": course.root / "course.yml",
+    }
+    files.update(_tree(package, "kit/src/rnnkit"))
+    files.update(_tree(course.solutions_dir, "kit/solutions"))
+    return files
+
+
+def build_zip(course: Course, out_file: Path, seed: int, visibility: str = "visible") -> list[str]:
+    """Write the autograder zip; return the names it holds."""
+    out_file = Path(out_file)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    files = contents(course, seed, visibility)
+    with zipfile.ZipFile(out_file, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, body in sorted(files.items()):
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            executable = name in ("setup.sh", "run_autograder")
+            info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, body if isinstance(body, bytes) else body.read_bytes())
+    return sorted(files)
+
+
+# --------------------------------------------------------------------------- grading, inside Gradescope
+
+
+def find_submission(folder: Path, course: Course):
+    """The submission's part files, wherever they are under ``folder`` (Gradescope keeps uploaded folders)."""
+    from ..grading import SUFFIXES, Submission
+
+    parts = {p.name for p in course.parts}
+    found: dict[str, list[tuple[int, int, Path]]] = {}
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
+        depth = len(Path(dirpath).relative_to(folder).parts)
+        for name in filenames:
+            path = Path(dirpath) / name
+            if path.suffix in SUFFIXES and path.stem in parts and not path.is_symlink():
+                found.setdefault(path.stem, []).append((depth, SUFFIXES.index(path.suffix), path))
+    files, notes = {}, {}
+    for part, candidates in found.items():
+        candidates.sort()
+        files[part] = candidates[0][2]
+        if len(candidates) > 1:
+            others = ", ".join(str(c[2].relative_to(folder)) for c in candidates[1:])
+            notes[part] = [f"{candidates[0][2].relative_to(folder)} was graded; also handed in, not graded: {others}."]
+    return Submission("submission", folder, files, [], notes)
+
+
+def results(student, course: Course, visibility: str, mode_words: str) -> dict:
+    """Gradescope's results.json: the kit's per-function tests, with notes about the files graded."""
+    from ..feedback import gradescope_results
+
+    data = gradescope_results(student, course)
+    lines = [data.get("output", "")]
+    for part in course.parts:
+        notes = student.parts.get(part.name)
+        if notes is None:
+            continue
+        for message in notes.messages:
+            lines.append(f"- `{part.name}`: {message}")
+        for error in notes.cell_errors:
+            lines.append(f"- `{notes.filename}`: cell {error.get('cell')} raised `{error.get('summary')}`; the cells after it still ran.")
+    data["output"] = "\n".join(line for line in lines if line)
+    data["output_format"] = "md"
+    for test in data.get("tests", []):
+        test["visibility"] = visibility
+    data["visibility"] = visibility
+    data["stdout_visibility"] = "hidden"
+    data["extra_data"] = {"rnnkit_sandbox": mode_words}
+    return data
+
+
+def run(root: Path, seed: int, visibility: str = "visible") -> int:
+    """Grade ``root/submission`` and write ``root/results/results.json``; 0 when graded."""
+    from ..course import load_course
+    from ..grading import grade_class
+    from ..sandbox.pool import MODE_WORDS, best_mode
+
+    out = root / "results" / "results.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        course = load_course()
+        submission = find_submission(root / "submission", course)
+        mode = best_mode()
+        print(f"rnnkit: grading {len(submission.files)} part file(s) in the {mode} sandbox: {MODE_WORDS[mode]}")
+        (student,) = grade_class([submission], course, seed=seed, jobs=os.cpu_count() or 1, mode=mode)
+        data = results(student, course, visibility, MODE_WORDS[mode])
+        if not submission.files:
+            data["output"] = (
+                "No notebook of the course was found in your submission: hand in "
+                + ", ".join(f"`{p.name}.ipynb`" for p in course.parts)
+                + " (or `.py` files of the same names).\n\n"
+                + data["output"]
+            )
+        status = 0
+    except Exception:
+        traceback.print_exc()
+        data = {
+            "score": 0,
+            "output": "The autograder could not grade this submission (an error in the grader, not in your code). Please tell your instructor.",
+            "visibility": "visible",
+            "stdout_visibility": "hidden",
+            "tests": [],
+        }
+        status = 1
+    out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    print(f"rnnkit: wrote {out} (score {data['score']:g}).")
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rnnkit.export.gradescope", description="Grade a Gradescope submission.")
+    parser.add_argument("--root", type=Path, default=Path(os.environ.get("AUTOGRADER_ROOT", "/autograder")))
+    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--visibility", choices=VISIBILITIES, default="visible")
+    args = parser.parse_args(argv)
+    return run(args.root, args.seed, args.visibility)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

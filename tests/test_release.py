@@ -1,0 +1,175 @@
+"""`rnnkit release`: what students get works without the kit, and gives nothing away."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+
+from rnnkit import content
+from rnnkit.build import render
+from rnnkit.cli import main
+from rnnkit.content import split_regions
+from rnnkit.export import release as release_module
+from rnnkit.export import runtime
+from rnnkit.grading import discover, grade_class
+
+
+@pytest.fixture(scope="module")
+def release_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("release") / "rnn-course"
+    result = CliRunner().invoke(main, ["release", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _files(folder: Path) -> dict[str, Path]:
+    return {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+
+
+def test_the_release_holds_the_notebooks_the_checks_and_nothing_of_the_instructor(course, release_dir):
+    files = _files(release_dir)
+    notebooks = {name for name in render(course) if name.endswith(".ipynb")}
+    for part in course.parts:
+        assert f"{part.name}.ipynb" in files
+    left_out = release_module.plan(course)[1]
+    assert {n for n in files if n.endswith(".ipynb")} == notebooks - set(left_out)
+    assert {"README.md", "requirements.txt", "public_checks.json", "rnnkit/checks.py", "rnnkit/__init__.py"} <= set(files)
+    extra = {n for n in files if not n.endswith(".ipynb") and not n.startswith("rnnkit/")}
+    assert extra == {"README.md", "requirements.txt", "public_checks.json"}
+    kit_only = {"cases.py", "grading.py", "content.py", "build.py", "examples.py", "feedback.py", "cli.py", "course_schema.json"}
+    shipped = {Path(n).name for n in files if n.startswith("rnnkit/")}
+    assert not shipped & kit_only, "instructor modules in the release"
+    assert not any(n.startswith("rnnkit/sandbox") or n.startswith("rnnkit/example_class") for n in files)
+    assert not any(n.endswith(".yml") or n.startswith("solutions") for n in files)
+    for name in runtime.WITHHELD:
+        assert f"rnnkit/{name}" not in files
+
+
+def test_the_notebooks_are_those_of_the_build(course, release_dir):
+    for name, text in render(course).items():
+        if name.endswith(".ipynb") and (release_dir / name).exists():
+            assert (release_dir / name).read_text(encoding="utf-8") == text
+    assert (release_dir / "public_checks.json").read_text(encoding="utf-8") == render(course)["public_checks.json"]
+
+
+def _secret_lines(course, part: str) -> set[str]:
+    """Lines of the reference solutions of ``part`` that appear nowhere outside its solution regions (as in test_build)."""
+    source = content.read_source(course.solutions_dir, part)
+    public = {
+        line.strip()
+        for cell in source.cells
+        for piece in split_regions(cell.source)
+        if isinstance(piece, str)
+        for line in piece.splitlines()
+    }
+    return {
+        line.strip()
+        for region in content.solution_regions(source)
+        for line in region.lines
+        if line.strip()
+        and not line.strip().startswith("#")
+        and line.strip() not in public
+        and len(line.strip()) > 8
+        and re.search(r"[(\[@*/+\-=<>]", line)  # computes something: not a bare `return grads`
+    }
+
+
+def test_no_reference_source_line_in_any_released_file(course, release_dir):
+    secret = set().union(*(_secret_lines(course, p.name) for p in course.parts))
+    assert len(secret) > 50, "the leak test found too few reference lines to be meaningful"
+    for name, path in _files(release_dir).items():
+        text = path.read_text(encoding="utf-8")
+        leaked = sorted(line for line in secret if line in text)
+        assert not leaked, f"reference lines in {name}: {leaked[:5]}"
+
+
+RUN_CHECKS = r"""
+import json, sys
+sys.path[:0] = [sys.argv[1], sys.argv[2]]  # the release, and a folder holding numpy alone
+import numpy as np
+
+def run_notebook(path, namespace):
+    notebook = json.load(open(path))
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code" and "plot" not in cell["metadata"].get("tags", []):
+            exec(compile("".join(cell["source"]), path, "exec"), namespace)
+
+for part in sys.argv[3:]:
+    run_notebook(part + ".ipynb", {"__name__": "__main__"})
+
+namespace = {"__name__": "__main__"}
+run_notebook("rnn_forward.ipynb", namespace)
+def softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+namespace["softmax"] = softmax
+namespace["check"]("softmax")
+namespace["softmax"] = lambda z: np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
+namespace["check"]("softmax")
+
+import rnnkit, rnnkit.checks, rnnkit.export.inkernel
+print("RNNKIT_FROM", rnnkit.__file__)
+print("MODULES", sorted(m.split(".")[0] for m in sys.modules if m.split(".")[0] in ("yaml", "jsonschema", "jupytext", "nbformat", "click", "rich", "IPython")))
+"""
+
+
+def test_the_public_checks_run_from_the_release_with_numpy_alone(course, release_dir, tmp_path):
+    numpy_only = tmp_path / "numpy-only"
+    numpy_only.mkdir()
+    site = Path(sysconfig.get_paths()["purelib"])
+    for name in ("numpy", "numpy.libs"):
+        if (site / name).exists():
+            (numpy_only / name).symlink_to(site / name)
+    parts = [p.name for p in course.parts]
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", RUN_CHECKS, str(release_dir), str(numpy_only), *parts],
+        cwd=release_dir, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    for function in course.functions:
+        assert f"{function.name}: NOT IMPLEMENTED YET" in out, f"no public check ran for {function.name}"
+    assert "softmax: PASSED" in out
+    assert "softmax: FAILED" in out and "Hint:" in out
+    assert f"RNNKIT_FROM {release_dir / 'rnnkit' / '__init__.py'}" in out
+    assert "MODULES []" in out, "the student edition imported a dependency of the full kit"
+
+
+def test_grading_the_release_as_a_submission_scores_zero_everywhere(course, release_dir):
+    (student,) = grade_class(discover(release_dir, course), course, jobs=2)
+    assert {name: r.score for name, r in student.functions.items()} == {f.name: 0 for f in course.functions}
+    assert all(r.not_implemented for r in student.functions.values())
+    assert set(student.ignored_files) >= {"README.md", "public_checks.json", "rnnkit"}
+
+
+def test_a_release_never_overwrites_a_folder(course, tmp_path):
+    (tmp_path / "mine.txt").write_text("mine")
+    result = CliRunner().invoke(main, ["release", "--out", str(tmp_path)])
+    assert result.exit_code != 0 and "not empty" in result.output
+    assert (tmp_path / "mine.txt").read_text() == "mine"
+
+
+def test_the_student_edition_refuses_modules_students_must_not_have():
+    with pytest.raises(release_module.ExportError, match="students do not have|cannot ship"):
+        runtime.package_files({"grading.py"})
+    with pytest.raises(release_module.ExportError, match="stand-in"):
+        runtime.package_files({"demo.py"})
+
+
+def test_a_notebook_needing_a_withheld_module_is_left_out(course):
+    files, left_out = release_module.plan(course)
+    for name, why in left_out.items():
+        assert name not in files and "rnnkit/" in why
+    notebook_code = {n: t for n, t in render(course).items() if n.endswith(".ipynb")}
+    for name, text in notebook_code.items():
+        needs = runtime.kit_modules_used_by(release_module.code_of({name: text}))
+        assert (name in left_out) == bool(runtime.withheld(needs))
+    json.loads(files["public_checks.json"])
+    nbformat.reads(files["rnn_forward.ipynb"], as_version=4)
