@@ -105,7 +105,7 @@ def encode(value: Any) -> tuple[Any, list[np.ndarray]]:
                 raise EncodingError(f"an array of dtype {v.dtype} (expected real numbers)")
             if v.size > MAX_ELEMENTS:
                 raise EncodingError(f"an array of {v.size} elements (more than {MAX_ELEMENTS})")
-            arrays.append(np.ascontiguousarray(v))
+            arrays.append(np.array(v, order="C", subok=False))  # a plain copy; keeps 0-d arrays 0-d
             return {"a": len(arrays) - 1}
         if isinstance(v, tuple):
             return {"t": [walk(x, depth + 1) for x in v]}

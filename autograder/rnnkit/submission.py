@@ -71,6 +71,8 @@ def _notebook_cells(text: str, filename: str) -> list[Cell]:
             f"{filename} is not a valid notebook: its JSON breaks at line {exc.lineno}, column {exc.colno} ({exc.msg}). "
             "The file may be damaged; open it in Jupyter and save it again, or hand in a fresh copy."
         ) from None
+    except RecursionError:
+        raise SubmissionError(f"{filename} is not a valid notebook: its JSON is nested far too deeply.") from None
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list):
         raise SubmissionError(f"{filename} is JSON but not a notebook (it has no list of cells). Hand in the .ipynb file Jupyter saves.")

@@ -1,0 +1,71 @@
+"""Values as plain data: round trips, and untrusted bytes that must be refused."""
+from __future__ import annotations
+
+import io
+import pickle
+
+import numpy as np
+import pytest
+
+from rnnkit import calls
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        np.array(3.0),
+        np.float32(2.5),
+        np.arange(6, dtype=np.int64).reshape(2, 3),
+        np.ones((3, 2), dtype=np.float32).T,
+        (np.zeros(2), [1, 2.5, None, True], {"W": np.eye(3)}),
+    ],
+)
+def test_values_round_trip_with_their_shapes_and_dtypes(value):
+    back = calls.from_bytes(calls.to_bytes(*calls.encode(value)))
+
+    def same(a, b):
+        if isinstance(a, np.ndarray):
+            assert isinstance(b, np.ndarray) and a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b)
+        elif isinstance(a, (tuple, list)):
+            assert type(a) is type(b) and len(a) == len(b)
+            for x, y in zip(a, b):
+                same(x, y)
+        elif isinstance(a, dict):
+            assert set(a) == set(b)
+            for k in a:
+                same(a[k], b[k])
+        else:
+            assert a == b
+
+    same(value, back)
+
+
+def test_a_probe_travels_by_name_and_is_rebuilt():
+    probe = calls.Probe("weighted_sines", {"c": np.array([1.0, 2.0])})
+    f = calls.from_bytes(calls.to_bytes(*calls.encode(probe)))
+    x = np.array([0.3, -0.2])
+    assert f(x) == pytest.approx(float(np.sum([1.0, 2.0] * np.sin(x)) + np.sum(x**3) / 3))
+
+
+@pytest.mark.parametrize("bad", [np.array(["a"]), np.array([object()], dtype=object), object(), {1: np.zeros(1)}, 1 + 2j])
+def test_values_that_are_not_plain_numbers_are_refused(bad):
+    with pytest.raises(calls.EncodingError):
+        calls.encode(bad)
+
+
+def test_untrusted_bytes_never_unpickle():
+    class Boom:
+        def __reduce__(self):
+            return (exec, ("raise SystemExit('unpickled!')",))
+
+    buffer = io.BytesIO()
+    np.savez(buffer, a0=np.array([Boom()], dtype=object), __skeleton__=np.frombuffer(b'{"a": 0}', dtype=np.uint8))
+    for data in (buffer.getvalue(), pickle.dumps(Boom()), b"garbage", b""):
+        with pytest.raises(calls.EncodingError):
+            calls.from_bytes(data)
+
+
+@pytest.mark.parametrize("skeleton", [{"a": 5}, {"x": 1}, {"t": "no"}, {"p": "os.system", "args": {}}, {"f": "1e999x"}, [1, 2]])
+def test_malformed_skeletons_are_refused(skeleton):
+    with pytest.raises(calls.EncodingError):
+        calls.decode(skeleton, [np.zeros(1)])
