@@ -125,12 +125,12 @@ def softmax_cases(rng):
 
 def rnn_step_forward_cases(rng):
     cases = []
-    for _ in range(3):
+    for about in ["one step from a non-zero previous state", "a step with other sizes D and H", "a step with larger inputs"]:
         d = _dims(rng)
         U, W, _ = _rnn_params(rng, d)
-        x_t = _randn(rng, d["D"])
+        x_t = _randn(rng, d["D"], scale=3.0 if "larger" in about else 1.0)
         s_prev = _states(rng, d["H"])
-        cases.append(Case("rnn_step_forward", (x_t, s_prev, U, W), "one step from a non-zero previous state", d))
+        cases.append(Case("rnn_step_forward", (x_t, s_prev, U, W), about, d))
     return cases
 
 
@@ -216,10 +216,10 @@ def rnn_backward_cases(rng):
 
 def state_jacobian_cases(rng):
     cases = []
-    for _ in range(3):
+    for about in ["a state s_t and a non-symmetric W", "another state and W, of another size", "a third state and W"]:
         d = _dims(rng)
         W = _nonsymmetric(rng, d["H"], scale=1.0)
-        cases.append(Case("state_jacobian", (_states(rng, d["H"]), W), "a state s_t and a non-symmetric W", d))
+        cases.append(Case("state_jacobian", (_states(rng, d["H"]), W), about, d))
     return cases
 
 
@@ -285,7 +285,7 @@ def sigmoid_cases(rng):
 
 def _gate_cases(function, letter, rng):
     cases = []
-    for about in ["non-zero h_prev and x_t", "another non-zero h_prev and x_t", "gate weights whose h-half and x-half differ"]:
+    for about in ["non-zero h_prev and x_t", "other sizes D and H", "gate weights whose h-half and x-half differ"]:
         d = _dims(rng)
         p = _gate_params(rng, d, [letter])
         args = (_states(rng, d["H"]), _randn(rng, d["D"]), p[f"W{letter}"], p[f"b{letter}"])
@@ -320,10 +320,11 @@ def _lstm_params(rng, d):
 
 def lstm_step_forward_cases(rng):
     cases = []
-    for _ in range(3):
+    for about in ["one step from non-zero h_prev and c_prev", "a step with other sizes D and H", "a step from a larger cell state"]:
         d = _dims(rng)
-        args = (_randn(rng, d["D"]), _states(rng, d["H"]), _randn(rng, d["H"]), _lstm_params(rng, d))
-        cases.append(Case("lstm_step_forward", args, "one step from non-zero h_prev and c_prev", d))
+        c_prev = _randn(rng, d["H"], scale=2.5 if "larger" in about else 1.0)
+        args = (_randn(rng, d["D"]), _states(rng, d["H"]), c_prev, _lstm_params(rng, d))
+        cases.append(Case("lstm_step_forward", args, about, d))
     return cases
 
 
