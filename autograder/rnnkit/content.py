@@ -76,6 +76,23 @@ class SolutionRegion:
     lines: tuple[str, ...]
     hint: str | None
 
+    def body_ending_in_return(self) -> tuple[str, str]:
+        """(indentation, code without the hint line) for exports that keep the stub after the code.
+
+        The region must end with a ``return`` at its own indentation, so a stub's
+        ``raise`` placed after it is never reached in the instructor's version.
+        """
+        lines = list(self.lines)
+        if lines and _HINT.match(lines[0]):
+            lines = lines[1:]
+        first = next((line for line in lines if line.strip()), "")
+        indent = first[: len(first) - len(first.lstrip())]
+        code = [line for line in lines if line.strip() and not line.strip().startswith("#")]
+        if not code or not code[-1].startswith(indent + "return"):
+            raise RegionError("a solution region must end with a `return` at its own indentation")
+        body = "".join(lines)
+        return indent, body if body.endswith("\n") else body + "\n"
+
 
 class RegionError(ValueError):
     pass

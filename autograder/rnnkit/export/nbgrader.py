@@ -82,21 +82,11 @@ def solution_source(source: str, where: str) -> str:
         if not isinstance(piece, content.SolutionRegion):
             out.append(piece)
             continue
-        lines = [line for line in piece.lines]
-        if lines and lines[0].strip().startswith("# HINT:"):
-            lines = lines[1:]
-        first = next((line for line in lines if line.strip()), "")
-        indent = first[: len(first) - len(first.lstrip())]
-        code = [line for line in lines if line.strip() and not line.strip().startswith("#")]
-        if not code or not code[-1].startswith(indent + "return"):
-            raise ExportError(
-                f"{where}: a solution region must end with a `return` at its own indentation, so that the "
-                "stub's raise line after it is never reached in the instructor's version"
-            )
+        try:
+            indent, body = piece.body_ending_in_return()
+        except content.RegionError as exc:
+            raise ExportError(f"{where}: {exc}, so that the stub's raise line after it is never reached") from None
         stub = content.stub_for(piece, indent).splitlines(keepends=True)
-        body = "".join(lines)
-        if not body.endswith("\n"):
-            body += "\n"
         out.append(f"{indent}{content.BEGIN}\n{body}{indent}{content.END}\n{''.join(stub[1:])}")
     return "".join(out)
 

@@ -75,17 +75,10 @@ def solution_source(source: str, where: str) -> str:
         if not isinstance(piece, content.SolutionRegion):
             out.append(piece)
             continue
-        lines = list(piece.lines)
-        if lines and lines[0].strip().startswith("# HINT:"):
-            lines = lines[1:]
-        first = next((line for line in lines if line.strip()), "")
-        indent = first[: len(first) - len(first.lstrip())]
-        code = [line for line in lines if line.strip() and not line.strip().startswith("#")]
-        if not code or not code[-1].startswith(indent + "return"):
-            raise ExportError(f"{where}: a solution region must end with a `return` at its own indentation")
-        body = "".join(lines)
-        if not body.endswith("\n"):
-            body += "\n"
+        try:
+            indent, body = piece.body_ending_in_return()
+        except content.RegionError as exc:
+            raise ExportError(f"{where}: {exc}") from None
         out.append(f"{indent}{BEGIN}\n{body}{indent}{END}\n{content.stub_for(piece, indent)}")
     return "".join(out)
 
