@@ -464,3 +464,19 @@ def test_a_function_that_raises_not_implemented_for_some_cases_gets_partial_cred
     result = grade({"s": {"rnn_forward.py": partial}})["s"].functions["softmax"]
     assert not result.not_implemented and not result.problem
     assert 0 < result.score < result.function.points
+
+
+def test_an_unreadable_student_folder_does_not_stop_the_class(course, tmp_path, monkeypatch):
+    folder = make_class(tmp_path / "class", {"ok": {"rnn_forward.py": GOOD_SOFTMAX}, "locked": {"rnn_forward.py": GOOD_SOFTMAX}})
+    real_iterdir = Path.iterdir
+
+    def iterdir(self):  # as an unreadable folder behaves for a grader that is not root
+        if self.name == "locked":
+            raise PermissionError(13, "Permission denied")
+        return real_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    results = {r.student: r for r in grade_class(discover(folder, course), course, jobs=1)}
+    assert results["ok"].functions["softmax"].passed
+    assert "could not be read (Permission denied)" in results["locked"].parts["rnn_forward"].messages[0]
+    assert results["locked"].total == 0

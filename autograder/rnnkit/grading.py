@@ -122,7 +122,11 @@ def _submission(student: str, folder: Path, course: Course) -> Submission:
     files: dict[str, Path] = {}
     notes: dict[str, list[str]] = {}
     ignored = []
-    entries = sorted(folder.iterdir())
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:
+        note = f"The folder {folder.name} could not be read ({exc.strerror}); ask your instructor to check its permissions."
+        return Submission(student, folder, {}, [], {part.name: [note] for part in course.parts})
     for part in course.parts:
         candidates = [folder / f"{part.name}{suffix}" for suffix in SUFFIXES if (folder / f"{part.name}{suffix}").exists()]
         if candidates:
