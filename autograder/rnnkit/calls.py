@@ -1,7 +1,7 @@
 """Function calls as plain data: how arguments travel to student code and results back.
 
 A value is encoded as a JSON *skeleton* plus a list of arrays, so that it can
-cross a process boundary as JSON and an ``.npz`` file, never as a pickle:
+cross a process boundary as JSON and raw array bytes, never as a pickle:
 
 ===============================  =======================================
 value                            skeleton node
@@ -20,9 +20,9 @@ from :data:`PROBES`.
 """
 from __future__ import annotations
 
-import io
 import json
 import math
+import struct
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -155,13 +155,20 @@ def decode(skeleton: Any, arrays: list[np.ndarray], *, rebuild_probes: bool = Tr
     return walk(skeleton, 0)
 
 
+#: Array dtypes that may travel: booleans, integers and floats of standard sizes, either byte order.
+_DTYPES = {np.dtype(f"{order}{kind}{size}").str for order in "<>" for kind, sizes in (("b", (1,)), ("i", (1, 2, 4, 8)), ("u", (1, 2, 4, 8)), ("f", (2, 4, 8))) for size in sizes}
+_HEADER = struct.Struct("!I")
+
+
 def to_bytes(skeleton: Any, arrays: list[np.ndarray]) -> bytes:
-    """One ``.npz`` holding the arrays and, as ``__skeleton__``, the JSON skeleton."""
-    buffer = io.BytesIO()
-    named = {f"a{i}": a for i, a in enumerate(arrays)}
-    named["__skeleton__"] = np.frombuffer(json.dumps(skeleton).encode(), dtype=np.uint8)
-    np.savez(buffer, **named)
-    return buffer.getvalue()
+    """A JSON header (the skeleton, and each array's dtype and shape) followed by the arrays' raw bytes.
+
+    Not ``.npz``: decoding a zip member per array cost most of the grader's scoring time,
+    and raw buffers read with ``np.frombuffer`` are just as safe (no pickle, ever).
+    """
+    meta = [{"dtype": a.dtype.str, "shape": list(a.shape)} for a in arrays]
+    head = json.dumps({"skeleton": skeleton, "arrays": meta}).encode()
+    return b"".join([_HEADER.pack(len(head)), head, *(np.ascontiguousarray(a).tobytes() for a in arrays)])
 
 
 def from_bytes(data: bytes, *, max_bytes: int = 256 * 2**20, rebuild_probes: bool = True) -> Any:
@@ -169,22 +176,29 @@ def from_bytes(data: bytes, *, max_bytes: int = 256 * 2**20, rebuild_probes: boo
     if len(data) > max_bytes:
         raise EncodingError(f"a result of {len(data)} bytes (more than {max_bytes})")
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            names = list(npz.files)
-            if "__skeleton__" not in names:
+        (head_len,) = _HEADER.unpack_from(data)
+        head = json.loads(data[_HEADER.size : _HEADER.size + head_len])
+        skeleton, meta = head["skeleton"], head["arrays"]
+        offset = _HEADER.size + head_len
+        arrays = []
+        for entry in meta:
+            dtype = entry["dtype"]
+            shape = tuple(entry["shape"])
+            if dtype not in _DTYPES or not all(type(n) is int and n >= 0 for n in shape):
                 raise EncodingError("malformed value")
-            skeleton = json.loads(npz["__skeleton__"].tobytes().decode())
-            arrays = []
-            for i in range(len(names) - 1):
-                if f"a{i}" not in names:
-                    raise EncodingError("malformed value")
-                array = npz[f"a{i}"]
-                if array.dtype.kind not in "biuf" or array.size > MAX_ELEMENTS:
-                    raise EncodingError("malformed value")
-                arrays.append(array)
+            size = math.prod(shape)
+            if size > MAX_ELEMENTS:
+                raise EncodingError("malformed value")
+            nbytes = size * np.dtype(dtype).itemsize
+            if offset + nbytes > len(data):
+                raise EncodingError("malformed value")
+            arrays.append(np.frombuffer(data, dtype=dtype, count=size, offset=offset).reshape(shape).copy())
+            offset += nbytes
+        if offset != len(data):
+            raise EncodingError("malformed value")
     except EncodingError:
         raise
-    except Exception as exc:  # a corrupt archive of any kind
+    except Exception as exc:  # truncated or corrupt bytes of any kind
         raise EncodingError(f"malformed value ({type(exc).__name__})") from None
     return decode(skeleton, arrays, rebuild_probes=rebuild_probes)
 

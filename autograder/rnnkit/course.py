@@ -13,7 +13,6 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
-import jsonschema
 import yaml
 
 from .spec import SPEC_FUNCTIONS
@@ -124,13 +123,15 @@ def _schema() -> dict:
     return json.loads(resources.files(__package__).joinpath("course_schema.json").read_text())
 
 
-def _where(error: jsonschema.ValidationError) -> str:
+def _where(error) -> str:
     path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
     return path.lstrip(".") or "the top level"
 
 
 def parse_course(data: object, root: Path) -> Course:
     """Validate the loaded YAML of a course file and build a :class:`Course`."""
+    import jsonschema  # slow to import (~1 s with Jupyter's extras); only validation needs it
+
     validator = jsonschema.Draft202012Validator(_schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:

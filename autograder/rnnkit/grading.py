@@ -365,11 +365,15 @@ def grade_class(
     # The zygotes start, and get the inputs, before any answer exists in this process.
     with Pool(jobs, course.limits, hidden.inputs(), mode=mode) as pool:
         hidden.compute_answers(course)
-        done: list[TaskFrames] = pool.run(tasks, on_done=(lambda _: on_task_done()) if on_task_done else None)
 
-    for frames in done:
-        student = results[frames.task.key[0]]
-        student.functions.update(score_task(frames, course, hidden, student.parts))
+        def score(frames: TaskFrames) -> None:
+            # Called as each task ends (one at a time), so scoring overlaps the sandboxes' work.
+            student = results[frames.task.key[0]]
+            student.functions.update(score_task(frames, course, hidden, student.parts))
+            if on_task_done is not None:
+                on_task_done()
+
+        pool.run(tasks, on_done=score)
 
     # What each failed function's outputs say about the mistake made.
     diagnose_class(results.values(), course, hidden, hidden.references)

@@ -278,15 +278,17 @@ class Pool:
             handle.start()
 
     def run(self, tasks: list[Task], on_done=None) -> list[TaskFrames]:
-        """Run every task; ``on_done(result)`` is called as each finishes (from worker threads)."""
+        """Run every task; ``on_done(result)`` is called as each finishes, one call at a time
+        (from worker threads). An exception in ``on_done`` stops the run and is raised here."""
         todo: queue.Queue = queue.Queue()
         for index, task in enumerate(tasks):
             todo.put((index, task))
         results: list[TaskFrames | None] = [None] * len(tasks)
         lock = threading.Lock()
+        failures: list[BaseException] = []
 
         def work(handle: ZygoteHandle) -> None:
-            while True:
+            while not failures:
                 try:
                     index, task = todo.get_nowait()
                 except queue.Empty:
@@ -295,13 +297,18 @@ class Pool:
                 results[index] = frames
                 if on_done is not None:
                     with lock:
-                        on_done(frames)
+                        try:
+                            on_done(frames)
+                        except BaseException as exc:  # re-raised in the caller's thread
+                            failures.append(exc)
 
         threads = [threading.Thread(target=work, args=(h,), daemon=True) for h in self.handles]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        if failures:
+            raise failures[0]
         return [r for r in results if r is not None]
 
     def close(self) -> None:

@@ -7,7 +7,7 @@ student's file for one part) on stdin, and answers with frames on stdout.
 For each task it forks a **worker** that drops privileges, sets its limits,
 runs the student's cells, and then calls each graded function in a **call
 child** of its own, with a CPU and wall-time limit per function. Each call
-child writes its results as ``.npz`` frames to a pipe that only the zygote
+child writes its results as plain-array frames (:mod:`rnnkit.calls`) to a pipe that only the zygote
 reads. When the worker ends, the zygote kills everything the student started
 (its descendants, which orphans cannot escape because the zygote is a child
 subreaper, and every process of the worker's uid) and removes its files.
