@@ -369,7 +369,12 @@ def grade_class(
         def score(frames: TaskFrames) -> None:
             # Called as each task ends (one at a time), so scoring overlaps the sandboxes' work.
             student = results[frames.task.key[0]]
-            student.functions.update(score_task(frames, course, hidden, student.parts))
+            scored = score_task(frames, course, hidden, student.parts)
+            for result in scored.values():
+                if result.passed:  # only functions that lost credit are diagnosed: keep no outputs for the rest
+                    for case in result.cases:
+                        case.found = case.args_after = None
+            student.functions.update(scored)
             if on_task_done is not None:
                 on_task_done()
 

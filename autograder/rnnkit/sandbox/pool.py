@@ -277,9 +277,12 @@ class Pool:
         for handle in self.handles:
             handle.start()
 
-    def run(self, tasks: list[Task], on_done=None) -> list[TaskFrames]:
-        """Run every task; ``on_done(result)`` is called as each finishes, one call at a time
-        (from worker threads). An exception in ``on_done`` stops the run and is raised here."""
+    def run(self, tasks: list[Task], on_done=None) -> list[TaskFrames] | None:
+        """Run every task; return their frames, or with ``on_done``, call ``on_done(frames)`` as each
+        task ends, one call at a time (from worker threads), and return nothing.
+
+        An exception in ``on_done`` stops the run and is raised here.
+        """
         todo: queue.Queue = queue.Queue()
         for index, task in enumerate(tasks):
             todo.put((index, task))
@@ -294,8 +297,9 @@ class Pool:
                 except queue.Empty:
                     return
                 frames = handle.run(task)
-                results[index] = frames
-                if on_done is not None:
+                if on_done is None:
+                    results[index] = frames  # with a consumer, nothing is kept: memory stays flat
+                else:
                     with lock:
                         try:
                             on_done(frames)
@@ -309,7 +313,7 @@ class Pool:
             thread.join()
         if failures:
             raise failures[0]
-        return [r for r in results if r is not None]
+        return None if on_done is not None else [r for r in results if r is not None]
 
     def close(self) -> None:
         for handle in self.handles:
