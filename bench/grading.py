@@ -93,6 +93,24 @@ def _version(package: str) -> str:
         return "not installed"
 
 
+def code_revision() -> str:
+    """The kit's code being measured: its commit, and whether autograder/ has uncommitted changes."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        changed = subprocess.run(["git", "status", "--porcelain", "--", "autograder"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "code: unknown"
+    if not commit:
+        return "code: not a git checkout"
+    return f"commit {commit}" + (" + uncommitted changes in autograder/" if changed else "")
+
+
+def _same_revision(revision: str) -> str:
+    """``revision``, flagged when the code changed while it was being measured."""
+    now = code_revision()
+    return revision if now == revision else f"{revision}, **then {now} during the run: numbers mix both**"
+
+
 def machine_lines() -> list[str]:
     from rnnkit.sandbox.pool import MODE_WORDS, best_mode
 
@@ -101,19 +119,13 @@ def machine_lines() -> list[str]:
     except OSError:
         bwrap = "not installed"
     mode = best_mode()
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-        changed = subprocess.run(["git", "status", "--porcelain", "--", "autograder"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-        code = f"commit {commit}" + (" with uncommitted changes in autograder/" if changed else "") if commit else "not a git checkout"
-    except OSError:
-        code = "unknown"
     packages = ["numpy", "nbgrader", "otter-grader", "ipykernel", "jupyter_client", "nbclient", "nbconvert", "jsonschema"]
     return [
         f"- CPU: {_cpu_model()}, {os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable by this process)",
         f"- memory: {_memory_gib():.1f} GiB; Linux {platform.release()}; running as {'root' if os.geteuid() == 0 else 'an unprivileged user'}",
         f"- Python {platform.python_version()} ({sys.executable})",
         "- packages: " + ", ".join(f"{p} {_version(p)}" for p in packages) + f"; {bwrap}",
-        f"- rnnkit sandbox: `{mode}` ({MODE_WORDS[mode]}); the kit's code: {code}",
+        f"- rnnkit sandbox: `{mode}` ({MODE_WORDS[mode]})",
     ]
 
 
@@ -714,17 +726,18 @@ WATCHED = {"rnnkit/calls.py": {"from_bytes"}, "rnnkit/compare.py": {"compare", "
 
 @dataclass
 class Held:
-    """What the grader process holds once the class is graded, from tracemalloc (bytes)."""
+    """The grader process's Python memory while it grades the class (tracemalloc, bytes)."""
 
-    total: int
-    frames: int  # every file's frames, kept until the whole class is done
-    decoded: int  # the decoded results kept for diagnosis (CaseOutcome.found and .args_after)
-    decoded_passed: int  # ... of which in functions that passed every case
+    peak: int  # the most allocated at once during grade_class
+    kept: int  # still allocated once grade_class has returned (its results)
+    frames: int  # every file's frames (headers and payloads), summed: what keeping them all would cost
+    decoded: int  # arrays of decoded outputs still held in the results (CaseOutcome.found and .args_after)
     students: int
+    writing: int  # the most allocated at once while writing the outputs (results included)
 
 
 def held_memory(class_dir: Path, course: Course) -> Held:
-    """Grade the class again under tracemalloc; measure what the results and the frames retain."""
+    """Grade the class again under tracemalloc: peak and kept memory, and the sizes of what could be kept."""
     import gc
     import tracemalloc
 
@@ -732,11 +745,11 @@ def held_memory(class_dir: Path, course: Course) -> Held:
 
     import rnnkit.grading as grading
 
-    frames: list = []
+    frames_size = [0]
     original = grading.score_task
 
-    def keep(task_frames, *args):
-        frames.append(task_frames)
+    def measure(task_frames, *args):
+        frames_size[0] += sum(len(payload) + len(json.dumps(header)) for header, payload in task_frames.frames)
         return original(task_frames, *args)
 
     def size(value) -> int:
@@ -749,29 +762,27 @@ def held_memory(class_dir: Path, course: Course) -> Held:
         return 0
 
     submissions = grading.discover(class_dir, course)
+    gc.collect()
     tracemalloc.start()
-    grading.score_task = keep
+    base = tracemalloc.get_traced_memory()[0]
+    grading.score_task = measure
     try:
         students = grading.grade_class(submissions, course, jobs=2)
     finally:
         grading.score_task = original
     gc.collect()
-    total = tracemalloc.get_traced_memory()[0]
-    frames.clear()
-    gc.collect()
-    without_frames = tracemalloc.get_traced_memory()[0]
-    passed = 0
-    for student in students:
-        for result in student.functions.values():
-            for case in result.cases:
-                if result.passed:
-                    passed += size(case.found) + size(case.args_after)
-                case.found = case.args_after = None
-    gc.collect()
-    without_decoded = tracemalloc.get_traced_memory()[0]
+    kept, peak = tracemalloc.get_traced_memory()
+    tracemalloc.reset_peak()
+    with tempfile.TemporaryDirectory(prefix="rnnkit-bench-out-") as out:
+        from rich.console import Console
+
+        from rnnkit.report import write_class
+
+        write_class(students, course, Path(out), "bench", Console(file=io.StringIO(), width=120))
+        writing = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    decoded = without_frames - without_decoded
-    return Held(total, total - without_frames, decoded, min(passed, decoded), len(students))
+    decoded = sum(size(c.found) + size(c.args_after) for s in students for r in s.functions.values() for c in r.cases)
+    return Held(peak - base, kept - base, frames_size[0], decoded, len(students), writing - base)
 
 
 @dataclass
@@ -872,11 +883,11 @@ def _ratio(run_: GraderRun, base: GraderRun) -> str:
     return f"{run_.per_student / base.per_student:.1f}x"
 
 
-def comparison_section(runs: list[GraderRun], agreements: list[Agreement], plan: dict, course: Course, setup_seconds: float) -> str:
+def comparison_section(runs: list[GraderRun], agreements: list[Agreement], plan: dict, course: Course, setup_seconds: float, revision: str) -> str:
     base = next(r for r in runs if r.label == "`rnnkit grade --jobs 2`")
     students = len(plan)
     lines = [
-        f"## The same class, four ways ({_now()})",
+        f"## The same class, four ways ({_now()}, {revision})",
         "",
         f"Class: {students} students x {len(course.parts)} parts, every notebook handed in: {describe_mix(plan)}. "
         "Reference: the reference solution; correct variant: a correct alternative from `tests/corpus`; wrong variant: a "
@@ -967,7 +978,7 @@ def comparison_section(runs: list[GraderRun], agreements: list[Agreement], plan:
     return "\n".join(lines) + "\n"
 
 
-def profile_section(profile: Profile, anatomy: Anatomy, held: Held, imports: Imports, students: int, course: Course) -> str:
+def profile_section(profile: Profile, anatomy: Anatomy, held: Held, imports: Imports, students: int, course: Course, revision: str) -> str:
     parts = len(course.parts)
     ph = profile.phases
     zygotes = ph.get("start the zygotes (bwrap, python, imports, warm-up)", 0.0)
@@ -1013,7 +1024,7 @@ def profile_section(profile: Profile, anatomy: Anatomy, held: Held, imports: Imp
         f"{comparing:.2f} s compares them with the answers (`compare`, `changed_arguments`);"
     )
     lines = [
-        f"## Where `rnnkit grade`'s time goes ({_now()})",
+        f"## Where `rnnkit grade`'s time goes ({_now()}, {revision})",
         "",
         f"In short, for the {students}-student class at `--jobs {profile.jobs}` (grading in-process, {profile.wall:.1f} s; "
         f"the command adds its own start: Python, `import rnnkit.cli` and loading `course.yml`, {cli:.2f} s, "
@@ -1118,21 +1129,22 @@ def profile_section(profile: Profile, anatomy: Anatomy, held: Held, imports: Imp
         f"(the reference module vs the raising one); in-process the same calls and encoding take {work - anatomy.in_process['parse the notebook and run its cells']:.3f} s;",
         f"- a whole reference student: {ref_nb:.3f} s in the sandbox vs {work:.3f} s of the same work in-process.",
         "",
-        f"### What the grader process holds at the end ({held.students} students, tracemalloc)",
+        f"### The grader process's memory ({held.students} students, tracemalloc: Python allocations only)",
         "",
-        "| held | MB | MB per student |",
+        "| what | MB | MB per student |",
         "|---|---|---|",
-        f"| everything allocated by Python and still alive after `grade_class` | {held.total / 2**20:.1f} | {held.total / 2**20 / held.students:.3f} |",
-        f"| every file's frames (headers and payloads), kept until the whole class has run | {held.frames / 2**20:.1f} | {held.frames / 2**20 / held.students:.3f} |",
-        f"| the decoded results kept for naming mistakes (`found`, `args_after`) | {held.decoded / 2**20:.1f} | {held.decoded / 2**20 / held.students:.3f} |",
-        f"| ... of which arrays of functions that passed every case (about {held.decoded_passed / 2**20:.1f} MB of array data) | | |",
+        f"| the most allocated at once while grading | {held.peak / 2**20:.1f} | {held.peak / 2**20 / held.students:.3f} |",
+        f"| still allocated when grading is done (the results) | {held.kept / 2**20:.1f} | {held.kept / 2**20 / held.students:.3f} |",
+        f"| ... of which decoded outputs kept for naming mistakes (array data) | {held.decoded / 2**20:.1f} | {held.decoded / 2**20 / held.students:.3f} |",
+        f"| the most allocated at once while writing the outputs (results included) | {held.writing / 2**20:.1f} | {held.writing / 2**20 / held.students:.3f} |",
+        f"| every file's frames, summed (what keeping them all until the end would cost) | {held.frames / 2**20:.1f} | {held.frames / 2**20 / held.students:.3f} |",
     ]
     return "\n".join(lines) + "\n"
 
 
-def scale_section(rows: list[tuple[int, Measured]], single: list[Measured], students_per_single: int) -> str:
+def scale_section(rows: list[tuple[int, Measured]], single: list[Measured], students_per_single: int, revision: str) -> str:
     lines = [
-        f"## Scale: `rnnkit grade --jobs 2` from {rows[0][0]} to {rows[-1][0]} students ({_now()})",
+        f"## Scale: `rnnkit grade --jobs 2` from {rows[0][0]} to {rows[-1][0]} students ({_now()}, {revision})",
         "",
         "Same mix as above; the first students of the larger classes are the smaller classes.",
         "",
@@ -1163,10 +1175,9 @@ def scale_section(rows: list[tuple[int, Measured]], single: list[Measured], stud
     else:
         lines += [
             "",
-            f"**Memory is not flat**: the largest process, the grader, grows by about {growth:.2f} MB per student "
-            f"({mb(m0.max_rss)} MB at {n0}, {mb(m1.max_rss)} MB at {n1}). It keeps every file's frames until the whole class has "
-            "run, then the decoded results for naming mistakes (see *What the grader process holds* above). The sandbox side "
-            "is flat: the zygotes and their workers are the same size whatever the class.",
+            f"**Memory is not flat**: the largest process grows by about {growth:.2f} MB per student "
+            f"({mb(m0.max_rss)} MB at {n0}, {mb(m1.max_rss)} MB at {n1}); *The grader process's memory* above shows what the "
+            "grader holds.",
         ]
     if single:
         walls = sorted(m.wall for m in single)
@@ -1236,6 +1247,7 @@ def write_results(path: Path, sections: dict[str, str]) -> str:
 
 def comparison(args, work: Path, course: Course) -> tuple[dict[str, str], Path, dict]:
     """Grade one class with every grader; the comparison section, the rnnkit class folder and the plan."""
+    revision = code_revision()
     setup_started = time.perf_counter()
     exports = prepare_exports(work, course) if not {"nbgrader", "otter"} <= args.skip else None
     plan = plan_class(course, args.students, args.seed)
@@ -1263,7 +1275,8 @@ def comparison(args, work: Path, course: Course) -> tuple[dict[str, str], Path, 
         runs.append(grade_otter(work, work / "otter-submissions", exports["otter"], sample, len(plan), course))
     kit, kit1 = runs[1], runs[0]
     agreements = [agreement(kit, kit1, plan, course)] + [agreement(kit, r, plan, course) for r in runs[2:]]
-    return {"comparison": comparison_section(runs, agreements, plan, course, setup_seconds)}, class_dir, plan
+    revision = _same_revision(revision)
+    return {"comparison": comparison_section(runs, agreements, plan, course, setup_seconds, revision)}, class_dir, plan
 
 
 def main() -> None:
@@ -1292,12 +1305,13 @@ def main() -> None:
             sections.update(found)
             if "profile" not in args.skip:
                 print("where rnnkit's time goes ...", flush=True)
+                revision = code_revision()
                 background = background_load()
                 imports = import_costs()
                 profile = profile_grade(class_dir, work / "profile-grades", plan, jobs=2)
                 anatomy = sandbox_anatomy(course)
                 held = held_memory(class_dir, course)
-                sections["profile"] = profile_section(profile, anatomy, held, imports, len(plan), course)
+                sections["profile"] = profile_section(profile, anatomy, held, imports, len(plan), course, _same_revision(revision))
                 sections["profile"] += "\n" + "\n".join(_interference([("the measurements of this section", Measured(0, 0, background=background))]))
     finally:
         if not args.keep:
@@ -1309,6 +1323,7 @@ def main() -> None:
 
 
 def scale(args, work: Path, course: Course) -> dict[str, str]:
+    revision = code_revision()
     sizes = sorted(int(s) for s in args.scale.split(","))
     plan = plan_class(course, max(sizes), args.seed)
     notebooks = Notebooks(course, blank_notebooks(course, None))
@@ -1336,7 +1351,7 @@ def scale(args, work: Path, course: Course) -> dict[str, str]:
                 cwd=work, env=tool_env(RNNKIT_COURSE=str(ROOT)), log=root / "run.log",
             )
         )
-    return {"scale": scale_section(rows, single, len(course.parts))}
+    return {"scale": scale_section(rows, single, len(course.parts), _same_revision(revision))}
 
 
 if __name__ == "__main__":
