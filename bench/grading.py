@@ -94,21 +94,21 @@ def _version(package: str) -> str:
 
 
 def code_revision() -> str:
-    """The kit's code being measured: its commit, and whether autograder/ has uncommitted changes."""
+    """The kit's code being measured: the last commit that changed autograder/, and whether it has uncommitted changes."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        commit = subprocess.run(["git", "log", "-1", "--format=%h", "--", "autograder"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
         changed = subprocess.run(["git", "status", "--porcelain", "--", "autograder"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     except OSError:
         return "code: unknown"
     if not commit:
         return "code: not a git checkout"
-    return f"commit {commit}" + (" + uncommitted changes in autograder/" if changed else "")
+    return f"grader code of commit {commit}" + (" + uncommitted changes" if changed else "")
 
 
 def _same_revision(revision: str) -> str:
     """``revision``, flagged when the code changed while it was being measured."""
     now = code_revision()
-    return revision if now == revision else f"{revision}, **then {now} during the run: numbers mix both**"
+    return revision if now == revision else f"{revision}, **then {now}: the code changed during the run, numbers mix both**"
 
 
 def machine_lines() -> list[str]:
@@ -1028,7 +1028,14 @@ def profile_section(profile: Profile, anatomy: Anatomy, held: Held, imports: Imp
         "",
         f"In short, for the {students}-student class at `--jobs {profile.jobs}` (grading in-process, {profile.wall:.1f} s; "
         f"the command adds its own start: Python, `import rnnkit.cli` and loading `course.yml`, {cli:.2f} s, "
-        f"{imports.jsonschema_in_grader:.2f} s of it importing `jsonschema` to validate the course):",
+        f"{imports.jsonschema_in_grader:.2f} s of it importing `jsonschema` to validate the course"
+        + (
+            "; slow because nbgrader's Jupyter dependencies (`jupyter-events`) install `rfc3987-syntax`, which `jsonschema` "
+            "imports and which builds a parser at import"
+            if imports.jsonschema_in_grader > 0.2
+            else ""
+        )
+        + "):",
         "",
         f"- **starting the zygotes**: {zygotes:.1f} s ({share(zygotes)}), {profile.jobs} zygote{'s' if profile.jobs > 1 else ''}"
         + (" one after another" if serial else "")
@@ -1142,7 +1149,8 @@ def profile_section(profile: Profile, anatomy: Anatomy, held: Held, imports: Imp
     return "\n".join(lines) + "\n"
 
 
-def scale_section(rows: list[tuple[int, Measured]], single: list[Measured], students_per_single: int, revision: str) -> str:
+def scale_section(rows: list[tuple[int, Measured]], single: list[Measured], students_per_single: int, revision: str, slow_jsonschema: float = 0.0) -> str:
+    """``slow_jsonschema``: seconds the grader spends importing jsonschema here because Jupyter's extras are installed (0: not)."""
     lines = [
         f"## Scale: `rnnkit grade --jobs 2` from {rows[0][0]} to {rows[-1][0]} students ({_now()}, {revision})",
         "",
@@ -1202,8 +1210,16 @@ def scale_section(rows: list[tuple[int, Measured]], single: list[Measured], stud
             "`python -m rnnkit.export.gradescope` (what `run_autograder` executes): Python and the kit's imports, the "
             "zygotes, the reference answers, five parts. Measured here for "
             f"{len(single)} submissions of the class ({students_per_single} notebooks each), one at a time: "
-            f"median **{median:.2f} s** wall (from {walls[0]:.2f} to {walls[-1]:.2f} s), peak tree PSS {mb(pss)} MB "
-            "(Gradescope's own container start and upload are not included). Per submission the start-up dominates "
+            f"median **{median:.2f} s** wall (from {walls[0]:.2f} to {walls[-1]:.2f} s), peak tree PSS {mb(pss)} MB; "
+            "Gradescope's own container start and upload are not included"
+            + (
+                f". {slow_jsonschema:.2f} s of each run imports `jsonschema`, slow here because nbgrader's Jupyter dependencies "
+                "(`jupyter-events`) install `rfc3987-syntax`, which `jsonschema` then imports; Gradescope's venv gets only the "
+                "kit's requirements, without it"
+                if slow_jsonschema > 0.2
+                else ""
+            )
+            + ". Per submission the start-up dominates "
             f"(the straight line's fixed part above); in a batch the same student costs {per_student:.3f} s. So a class of "
             f"10,000 takes about {10000 * per_student / 3600:.1f} hours on one machine like this one at `--jobs 2`, while on "
             f"Gradescope each submission is graded about {median:.0f} s after it arrives, whatever the size of the class, "
@@ -1351,7 +1367,11 @@ def scale(args, work: Path, course: Course) -> dict[str, str]:
                 cwd=work, env=tool_env(RNNKIT_COURSE=str(ROOT)), log=root / "run.log",
             )
         )
-    return {"scale": scale_section(rows, single, len(course.parts), _same_revision(revision))}
+    import importlib.util
+
+    jsonschema = _import_trace([str(BIN / "python"), "-c", "from rnnkit.course import load_course; load_course()"]).get("jsonschema", 0.0)
+    extras = importlib.util.find_spec("rfc3987_syntax") is not None
+    return {"scale": scale_section(rows, single, len(course.parts), _same_revision(revision), jsonschema if extras else 0.0)}
 
 
 if __name__ == "__main__":
