@@ -589,13 +589,13 @@ def import_costs() -> Imports:
     """Interpreter start and imports, each a fresh process (median of 5), and where jsonschema comes in."""
     python = str(BIN / "python")
     cli_and_course = "import rnnkit.cli; from rnnkit.course import load_course; load_course()"
-    zygote = "import rnnkit.sandbox.zygote"
+    zygote = "import rnnkit.worker.zygote"
     seconds = {
         "python start": _median_seconds([python, "-c", "pass"]),
         "import numpy": _median_seconds([python, "-c", "import numpy"]),
         "import rnnkit.cli (the command)": _median_seconds([python, "-c", "import rnnkit.cli"]),
         "import rnnkit.cli, then load course.yml (what every grading run does first)": _median_seconds([python, "-c", cli_and_course]),
-        "the zygote's imports (import rnnkit.sandbox.zygote)": _median_seconds([python, "-I", "-c", zygote]),
+        "the zygote's imports (import rnnkit.worker.zygote)": _median_seconds([python, "-I", "-c", zygote]),
         "import jsonschema alone": _median_seconds([python, "-c", "import jsonschema"]),
     }
     in_zygote = _import_trace([python, "-I", "-c", zygote]).get("jsonschema", 0.0)
@@ -721,7 +721,7 @@ def profile_grade(class_dir: Path, out_dir: Path, plan: dict, jobs: int) -> Prof
 
 
 #: Functions of the grader whose cumulative time the summary quotes: file -> names.
-WATCHED = {"rnnkit/calls.py": {"from_bytes"}, "rnnkit/compare.py": {"compare", "changed_arguments"}}
+WATCHED = {"rnnkit/worker/calls.py": {"from_bytes"}, "rnnkit/compare.py": {"compare", "changed_arguments"}}
 
 
 @dataclass
@@ -813,7 +813,7 @@ def _probe_files(course: Course) -> dict[str, dict[str, tuple[str, bytes]]]:
 
 def sandbox_anatomy(course: Course, reps: int = 10) -> Anatomy:
     """Grade trivial and real files through one zygote (jobs 1), and time the same work in this process."""
-    from rnnkit import calls, submission
+    from rnnkit.worker import calls, cells as submission
     from rnnkit.grading import HiddenTests
     from rnnkit.sandbox.pool import Pool, Task, best_mode
 
@@ -995,7 +995,7 @@ def profile_section(profile: Profile, anatomy: Anatomy, held: Held, imports: Imp
     raising = anatomy.sandbox["a .py file whose functions raise at once"]
     one_zygote = anatomy.zygote_start.get("bwrap", anatomy.zygote_start.get("none", 0.0))
     serial = profile.jobs > 1 and zygotes > 0.75 * profile.jobs * one_zygote
-    zygote_imports = imports.seconds["the zygote's imports (import rnnkit.sandbox.zygote)"]
+    zygote_imports = imports.seconds["the zygote's imports (import rnnkit.worker.zygote)"]
     cli = imports.seconds["import rnnkit.cli, then load course.yml (what every grading run does first)"]
 
     def share(x: float) -> str:
@@ -1196,7 +1196,7 @@ def scale_section(rows: list[tuple[int, Measured]], single: list[Measured], stud
         memory_words = (
             "memory stays flat, so a larger class on one machine only takes longer"
             if flat
-            else f"memory grows by about {growth:.2f} MB per student (10,000 students: about {growth * 10:.0f} GB in the grader)"
+            else f"memory grows by about {growth:.2f} MB per student (10,000 students: about {growth * 10000 / 1024:.1f} GB in the grader)"
         )
         lines += [
             "",

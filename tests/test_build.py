@@ -107,7 +107,7 @@ def test_the_reference_notebook_passes_its_public_checks(course, references, cap
 def test_public_inputs_are_not_the_hidden_inputs(course):
     import numpy as np
 
-    from rnnkit import calls
+    from rnnkit.worker import calls
     from rnnkit.cases import DEFAULT_SEED, cases_for, public_cases_for
 
     def arrays(value):

@@ -7,7 +7,7 @@ import pickle
 import numpy as np
 import pytest
 
-from rnnkit import calls
+from rnnkit.worker import calls
 
 
 @pytest.mark.parametrize(

@@ -91,7 +91,7 @@ def _grade(root: Path, files: dict[str, str], **env: str) -> dict:
 def test_the_zip_has_gradescope_layout_and_the_kit(autograder):
     names = set(autograder["names"])
     assert {"setup.sh", "run_autograder", "requirements.txt", "kit/pyproject.toml", "kit/course.yml"} <= names
-    assert "kit/src/rnnkit/sandbox/zygote.py" in names and "kit/solutions/rnn_forward.py" in names
+    assert "kit/src/rnnkit/worker/zygote.py" in names and "kit/solutions/rnn_forward.py" in names
     assert not any("__pycache__" in n or n.startswith("tests/") for n in names)
     assert "numpy" in autograder["requirements"]
 

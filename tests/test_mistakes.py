@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnkit import calls, mistakes
+from rnnkit import mistakes
+from rnnkit.worker import calls
 from rnnkit.cases import DEFAULT_SEED, cases_for
 from rnnkit.feedback import feedback_markdown, gradescope_results
 from rnnkit.grading import HiddenTests, discover, grade_class

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .calls import Probe
+from .worker.calls import Probe
 
 DEFAULT_SEED = 20261124
 PUBLIC_SEED = 7

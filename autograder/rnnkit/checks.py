@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import calls
+from .worker import calls
 from .compare import changed_arguments, compare
 from .course import Tolerance
 from .hints import hint_for

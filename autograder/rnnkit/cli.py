@@ -51,7 +51,7 @@ def build(out_dir: Path | None) -> None:
 def check(part: str, path: Path | None) -> None:
     """Run the public checks of PART on your notebook or module (default: assignments/PART.ipynb)."""
     from .checks import PublicChecks, run_check
-    from .submission import SubmissionError, load_file
+    from .worker.cells import SubmissionError, load_file
 
     course = _course()
     try:

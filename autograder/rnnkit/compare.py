@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .calls import Probe
+from .worker.calls import Probe
 from .course import Tolerance
 from .spec import ARGUMENTS
 

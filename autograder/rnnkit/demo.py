@@ -40,7 +40,7 @@ if os.environ.get("RNNKIT_GRADING"):  # set inside the grader's sandbox
     raise ImportError("rnnkit.demo is not available while grading: hand in code of your own")
 
 from . import plots  # noqa: E402
-from .submission import SubmissionError, read_cells, run_cells  # noqa: E402
+from .worker.cells import SubmissionError, read_cells, run_cells  # noqa: E402
 
 CAPSTONE = "char_rnn"
 

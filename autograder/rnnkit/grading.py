@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import calls, content
+from . import content
+from .worker import calls
 from .cases import DEFAULT_SEED, Case, cases_for
 from .hints import hint_for
 from .mistakes import diagnose_class

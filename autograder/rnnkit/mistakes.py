@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
-from . import calls
-from .calls import Probe
+from .worker import calls
+from .worker.calls import Probe
 from .compare import compare
 from .course import Tolerance
 

@@ -26,7 +26,7 @@ PACKAGE = "rnnkit"
 
 #: Modules of the kit copied verbatim, relative to the package.
 COPIED = (
-    "calls.py",
+    "worker/calls.py",
     "compare.py",
     "hints.py",
     "spec.py",

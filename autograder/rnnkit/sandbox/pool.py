@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .. import calls
+from ..worker import calls
 from ..course import Limits
-from . import protocol
+from ..worker import frames as protocol
 
 MODES = ("bwrap", "uid", "none")
 #: Parts of the kit's package the sandbox never shows (see :func:`_package_binds`).
@@ -100,7 +100,7 @@ def _package_binds(package: Path) -> list[str]:
 
 
 def zygote_command(mode: str) -> list[str]:
-    python = [sys.executable, "-I", "-m", "rnnkit.sandbox.zygote"]
+    python = [sys.executable, "-I", "-m", "rnnkit.worker.zygote"]
     if mode != "bwrap":
         return python
     # /tmp first: the kit itself may live under /tmp, and later binds must land on top of it.

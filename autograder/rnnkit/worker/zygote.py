@@ -44,8 +44,9 @@ import random  # noqa: E402,F401
 
 import numpy as np  # noqa: E402
 
-from rnnkit import calls, checks, submission  # noqa: E402,F401
-from rnnkit.sandbox import protocol  # noqa: E402
+from rnnkit import checks  # noqa: E402,F401
+from rnnkit.worker import calls, cells as submission  # noqa: E402
+from rnnkit.worker import frames as protocol  # noqa: E402
 
 _libc = ctypes.CDLL(None, use_errno=True)
 PR_SET_DUMPABLE = 4
