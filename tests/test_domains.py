@@ -1,0 +1,67 @@
+"""The hidden cases cover each function's whole input domain, and arrays returned in place of copies are caught."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from rnnkit.cases import DEFAULT_SEED, cases_for
+from rnnkit.spec import API, DOMAINS
+from rnnkit.worker import calls
+
+from .conftest import reference_source
+
+ALL_FUNCTIONS = [f for part in API.values() for f in part]
+
+
+@pytest.mark.parametrize("function", sorted(DOMAINS))
+@pytest.mark.parametrize("seed", [DEFAULT_SEED, 1, 987654321])
+def test_the_hidden_cases_cover_every_combination_of_the_domain(function, seed):
+    axes = DOMAINS[function]
+    covered = {tuple(case.point.get(axis, "missing") for axis in axes) for case in cases_for(function, seed)}
+    wanted = set(itertools.product(*axes.values()))
+    assert wanted <= covered, f"{function}: not covered {sorted(map(str, wanted - covered))}"
+
+
+@pytest.mark.parametrize("function", sorted(DOMAINS))
+def test_each_case_states_its_point_truthfully(function):
+    """The point a case claims is what its arguments are (an argument given or None, the rank of x)."""
+    names = API[next(p for p, fns in API.items() if function in fns)][function]
+    for case in cases_for(function, DEFAULT_SEED):
+        args = dict(zip(names, case.args))
+        for axis, value in case.point.items():
+            if axis in ("s0", "h0", "c0"):
+                assert (args.get(axis) is not None) == (value == "given"), (function, case.about)
+            elif axis == "rank":
+                array = args.get("x", args.get("z"))
+                assert np.ndim(array) == value, (function, case.about)
+            elif axis == "eps":
+                assert ("eps" in args) == (value == "given"), (function, case.about)
+            elif axis == "bptt_truncate":
+                truncate = args.get("bptt_truncate")
+                expected = None if truncate is None else 0 if truncate == 0 else ">= T" if truncate >= len(args["x"]) else "small"
+                assert expected == value, (function, case.about)
+
+
+def test_aliases_name_the_returned_arrays_that_are_arguments():
+    grads = {"U": np.ones((2, 3)), "W": np.ones((2, 2))}
+    assert calls.aliases({"U": grads["U"], "W": grads["W"].copy()}, (grads, 1.0)) == ["['U']=[0]['U']"]
+    assert calls.aliases({"U": grads["U"][:1]}, (grads, 1.0)) == ["['U']=[0]['U']"]  # a view is the caller's memory too
+    assert calls.aliases({k: v * 1.0 for k, v in grads.items()}, (grads, 1.0)) == []
+
+
+def test_clip_returning_the_callers_own_arrays_loses_credit(grade, course):
+    source = reference_source(course, "bptt")
+    aliasing = source + (
+        "\n\ndef clip_gradient_norm(grads, max_norm):\n"
+        "    norm = np.sqrt(sum(np.sum(g ** 2) for g in grads.values()))\n"
+        "    if norm <= max_norm:\n"
+        "        return dict(grads)  # a new dict, but the caller's own arrays\n"
+        "    return {k: g * (max_norm / norm) for k, g in grads.items()}\n"
+    )
+    results = grade({"copies": {"bptt.py": source}, "aliases": {"bptt.py": aliasing}}, seed=3)
+    assert results["copies"].functions["clip_gradient_norm"].passed
+    clip = results["aliases"].functions["clip_gradient_norm"]
+    assert 0 < clip.score < clip.function.points
+    assert any("returned the array it was given (`grads['U']`" in c.message for c in clip.cases)
