@@ -33,6 +33,8 @@ class Case:
     args: tuple
     about: str
     dims: dict[str, int] = field(default_factory=dict)
+    #: Where the case lies in the function's input domain (:data:`rnnkit.spec.DOMAINS`).
+    point: dict[str, Any] = field(default_factory=dict)
 
     def call_args(self) -> tuple:
         """The arguments with every :class:`Probe` turned into its callable."""
@@ -107,19 +109,19 @@ def softmax_cases(rng):
     d = _dims(rng)
     K, T = d["K"], d["T"]
     cases = [
-        Case("softmax", (_randn(rng, K, scale=2.0),), "a vector of ordinary logits", d),
-        Case("softmax", (_randn(rng, T, K, scale=2.0),), "a (T, K) array: one distribution per row", d),
+        Case("softmax", (_randn(rng, K, scale=2.0),), "a vector of ordinary logits", d, {"rank": 1}),
+        Case("softmax", (_randn(rng, T, K, scale=2.0),), "a (T, K) array: one distribution per row", d, {"rank": 2}),
     ]
     big = _randn(rng, K, scale=3.0) + 1000.0 * np.sign(_randn(rng, K))
-    cases.append(Case("softmax", (big,), "a vector with logits near +1000 and -1000", d))
+    cases.append(Case("softmax", (big,), "a vector with logits near +1000 and -1000", d, {"rank": 1}))
     rows = _randn(rng, T, K, scale=2.0)
     rows[0] += 1000.0
     rows[1] = rows[1] * 0.01 - 1000.0
     rows[2] *= 300.0
-    cases.append(Case("softmax", (rows,), "a (T, K) array whose rows have very different scales (near +1000, near -1000, spread wide)", d))
+    cases.append(Case("softmax", (rows,), "a (T, K) array whose rows have very different scales (near +1000, near -1000, spread wide)", d, {"rank": 2}))
     rows = _randn(rng, T, K)
     rows[:, -1] += 5.0
-    cases.append(Case("softmax", (rows,), "a (T, K) array whose largest logit is in the last column", d))
+    cases.append(Case("softmax", (rows,), "a (T, K) array whose largest logit is in the last column", d, {"rank": 2}))
     return cases
 
 
@@ -147,7 +149,7 @@ def rnn_forward_cases(rng):
         U, W, V = _rnn_params(rng, d)
         x = _randn(rng, d["T"], d["D"])
         args = (x, U, W, V, _states(rng, d["H"])) if with_s0 else (x, U, W, V)
-        cases.append(Case("rnn_forward", args, about, d))
+        cases.append(Case("rnn_forward", args, about, d, {"s0": "given" if with_s0 else None}))
     return cases
 
 
@@ -199,6 +201,9 @@ def rnn_backward_cases(rng):
         (1, True, "bptt_truncate=1: one step back"),
         (2, True, "bptt_truncate=2: two steps back"),
         ("T", True, "bptt_truncate >= T: the same as full BPTT"),
+        (0, False, "s0=None with bptt_truncate=0"),
+        (2, False, "s0=None with bptt_truncate=2"),
+        ("T", False, "s0=None with bptt_truncate >= T"),
     ]
     for truncate, with_s0, about in regimes:
         d = _dims(rng, low=3, high=8)
@@ -207,10 +212,11 @@ def rnn_backward_cases(rng):
         x = _randn(rng, d["T"], d["D"])
         y = rng.integers(0, d["K"], size=d["T"])
         s0 = _states(rng, d["H"]) if with_s0 else None
+        point = {"s0": "given" if with_s0 else None, "bptt_truncate": {None: None, 0: 0, "T": ">= T"}.get(truncate, "small")}
         if truncate == "T":
             truncate = d["T"] + 2
         args = (x, y, U, W, V) if (s0 is None and truncate is None) else (x, y, U, W, V, s0, truncate)
-        cases.append(Case("rnn_backward", args, about, d))
+        cases.append(Case("rnn_backward", args, about, d, point))
     return cases
 
 
@@ -251,7 +257,7 @@ def clip_gradient_norm_cases(rng):
             factor = 4.0
         norm = np.sqrt(sum(np.sum(g**2) for g in grads.values()))
         max_norm = float(norm / factor)
-        cases.append(Case("clip_gradient_norm", (grads, max_norm), about, d))
+        cases.append(Case("clip_gradient_norm", (grads, max_norm), about, d, {"norm": "below max_norm" if factor < 1 else "above max_norm"}))
     return cases
 
 
@@ -260,12 +266,16 @@ def numerical_gradient_cases(rng):
     H, D = d["H"], d["D"]
     x1 = _randn(rng, H)
     x2 = _randn(rng, H, D, scale=0.5)
+    x3 = _randn(rng, 2, D, H, scale=0.5)
     A = _randn(rng, 4, H * D, scale=0.5)
     return [
-        Case("numerical_gradient", (Probe("weighted_sines", {"c": _randn(rng, H)}), x1), "a vector x with the default eps", d),
-        Case("numerical_gradient", (Probe("coupled", {"A": A, "b": _randn(rng, 4)}), x2, 1e-4), "a 2-D x whose entries interact", d),
-        Case("numerical_gradient", (Probe("exponential", {"c": _randn(rng, H, D)}), x2 * 2.0, 0.25), "a 2-D x with a large eps (the exact centred formula matters)", d),
-        Case("numerical_gradient", (Probe("weighted_sines", {"c": _randn(rng, H)}), x1 * 2.0, 0.1), "a vector x with eps=0.1", d),
+        Case("numerical_gradient", (Probe("weighted_sines", {"c": _randn(rng, H)}), x1), "a vector x with the default eps", d, {"rank": 1, "eps": "default"}),
+        Case("numerical_gradient", (Probe("coupled", {"A": A, "b": _randn(rng, 4)}), x2, 1e-4), "a 2-D x whose entries interact", d, {"rank": 2, "eps": "given"}),
+        Case("numerical_gradient", (Probe("exponential", {"c": _randn(rng, H, D)}), x2 * 2.0, 0.25), "a 2-D x with a large eps (the exact centred formula matters)", d, {"rank": 2, "eps": "given"}),
+        Case("numerical_gradient", (Probe("weighted_sines", {"c": _randn(rng, H)}), x1 * 2.0, 0.1), "a vector x with eps=0.1", d, {"rank": 1, "eps": "given"}),
+        Case("numerical_gradient", (Probe("weighted_sines", {"c": _randn(rng, H, D)}), x2 * 1.5), "a 2-D x with the default eps", d, {"rank": 2, "eps": "default"}),
+        Case("numerical_gradient", (Probe("weighted_sines", {"c": _randn(rng, H)}), x3, 0.05), "a 3-D x (every axis counts)", d, {"rank": 3, "eps": "given"}),
+        Case("numerical_gradient", (Probe("weighted_sines", {"c": _randn(rng, H)}), x3 * 0.7), "a 3-D x with the default eps", d, {"rank": 3, "eps": "default"}),
     ]
 
 
@@ -277,9 +287,9 @@ def sigmoid_cases(rng):
     extreme = _randn(rng, d["H"], scale=3.0)
     extreme[0], extreme[-1] = 1000.0, -1000.0
     return [
-        Case("sigmoid", (_randn(rng, d["H"], scale=3.0),), "a vector of ordinary values", d),
-        Case("sigmoid", (_randn(rng, d["T"], d["H"], scale=3.0),), "a 2-D array (elementwise)", d),
-        Case("sigmoid", (extreme,), "values as large as +1000 and -1000", d),
+        Case("sigmoid", (_randn(rng, d["H"], scale=3.0),), "a vector of ordinary values", d, {"rank": 1}),
+        Case("sigmoid", (_randn(rng, d["T"], d["H"], scale=3.0),), "a 2-D array (elementwise)", d, {"rank": 2}),
+        Case("sigmoid", (extreme,), "values as large as +1000 and -1000", d, {"rank": 1}),
     ]
 
 
@@ -328,38 +338,49 @@ def lstm_step_forward_cases(rng):
     return cases
 
 
+def _optional_states(rng, d, given: tuple[bool, ...]) -> tuple:
+    """The trailing (h0, c0) arguments: a state where given, None where not; nothing at all when none is given."""
+    states = tuple((_states(rng, d["H"]) if i == 0 else _randn(rng, d["H"])) if g else None for i, g in enumerate(given))
+    return states if any(given) else ()
+
+
+def _point(given: tuple[bool, ...], names=("h0", "c0")) -> dict:
+    return {name: "given" if g else None for name, g in zip(names, given)}
+
+
+LSTM_STATE_REGIMES = [
+    ("from non-zero h0 and c0", (True, True)),
+    ("with h0=None and c0=None (zeros)", (False, False)),
+    ("from a non-zero h0 with c0=None", (True, False)),
+    ("with h0=None from a non-zero c0", (False, True)),
+    ("a longer sequence from non-zero h0 and c0", (True, True)),
+]
+
+
 def lstm_forward_cases(rng):
     cases = []
-    for about, given in [
-        ("a sequence from non-zero h0 and c0", (True, True)),
-        ("a sequence with h0=None and c0=None (zeros)", (False, False)),
-        ("a longer sequence from non-zero h0 and c0", (True, True)),
-    ]:
+    for about, given in LSTM_STATE_REGIMES:
         d = _dims(rng)
         if "longer" in about:
             d["T"] += 5
         x = _randn(rng, d["T"], d["D"])
         params = _lstm_params(rng, d)
-        args = (x, params, _states(rng, d["H"]), _randn(rng, d["H"])) if given[0] else (x, params)
-        cases.append(Case("lstm_forward", args, about, d))
+        words = about if about.startswith("a ") else f"a sequence {about}"
+        cases.append(Case("lstm_forward", (x, params, *_optional_states(rng, d, given)), words, d, _point(given)))
     return cases
 
 
 def lstm_backward_cases(rng):
     cases = []
-    for about, given in [
-        ("gradients from non-zero h0 and c0", True),
-        ("gradients with h0=None and c0=None", False),
-        ("gradients of a longer sequence from non-zero h0 and c0", True),
-    ]:
+    for about, given in LSTM_STATE_REGIMES:
         d = _dims(rng)
         if "longer" in about:
             d["T"] += 4
         x = _randn(rng, d["T"], d["D"])
         params = _lstm_params(rng, d)
         dh = _randn(rng, d["T"], d["H"])
-        args = (x, params, dh, _states(rng, d["H"]), _randn(rng, d["H"])) if given else (x, params, dh)
-        cases.append(Case("lstm_backward", args, about, d))
+        words = f"gradients of {about}" if about.startswith("a ") else f"gradients {about}"
+        cases.append(Case("lstm_backward", (x, params, dh, *_optional_states(rng, d, given)), words, d, _point(given)))
     return cases
 
 
@@ -413,7 +434,7 @@ def gru_forward_cases(rng):
         x = _randn(rng, d["T"], d["D"])
         params = _gru_params(rng, d, z_shift)
         args = (x, params, _states(rng, d["H"])) if with_h0 else (x, params)
-        cases.append(Case("gru_forward", args, about, d))
+        cases.append(Case("gru_forward", args, about, d, {"h0": "given" if with_h0 else None}))
     return cases
 
 
@@ -431,7 +452,7 @@ def gru_backward_cases(rng):
         params = _gru_params(rng, d, z_shift)
         dh = _randn(rng, d["T"], d["H"])
         args = (x, params, dh, _states(rng, d["H"])) if with_h0 else (x, params, dh)
-        cases.append(Case("gru_backward", args, about, d))
+        cases.append(Case("gru_backward", args, about, d, {"h0": "given" if with_h0 else None}))
     return cases
 
 

@@ -197,7 +197,8 @@ def run_check(function: str, namespace: dict, public: PublicChecks) -> CheckResu
             continue
         verdict = compare(found, expected, public.tolerance, case.dims, item_names=RETURNS.get(function, ()))
         names = changed_arguments(function, before, tuple(a for a in args if not callable(a)))
-        if verdict.passed and not names:
+        aliased = calls.aliases(found, tuple(a for a in args if not callable(a)))
+        if verdict.passed and not names and not aliased:
             lines.append(f"case {number} ({case.about}): ok")
             continue
         failures += 1
@@ -205,6 +206,8 @@ def run_check(function: str, namespace: dict, public: PublicChecks) -> CheckResu
             lines.append(f"case {number} ({case.about}): {verdict.message}")
         if names:
             lines.append(f"case {number} ({case.about}): your function changed its argument {', '.join(names)}; work on a copy instead (e.g. `o = o.copy()`).")
+        if aliased:
+            lines.append(f"case {number} ({case.about}): your function returned an array it was given, not a new one; return a copy (e.g. `g.copy()`).")
         lines.extend(_gradient_diagnosis(function, namespace, args=value_from_json(case.args), expected=expected, tol=public.tolerance, dims=case.dims))
     if failures:
         lines.append(hint_for(function))

@@ -17,7 +17,7 @@ from .course import Course, Function, Limits
 from .results import CaseOutcome, FunctionResult, PartNotes
 from .hidden_tests import CaseSet
 from .sandbox.pool import Task, TaskEnd
-from .spec import RETURNS
+from .spec import ARGUMENTS, RETURNS
 from .worker import calls
 
 
@@ -94,6 +94,8 @@ class TaskScorer:
             messages.append(verdict.message)
         if changed:
             messages.append(f"your function changed its argument {', '.join(changed)}; work on a copy (e.g. `x = x.copy()`, or build new arrays)")
+        if header.get("aliases"):
+            messages.append(alias_words(name, header["aliases"]))
         # Outputs are kept (within the task's caps) until the task ends: the diagnosis of a function that
         # lost credit compares every one of its cases, passed ones included.
         return CaseOutcome(case.about, not messages, " ".join(messages), found=sent["result"], error=verdict.error, args_after=sent["args_after"])
@@ -156,6 +158,23 @@ class TaskScorer:
             missing = tally.ended if tally.ended and tally.ended != "normally" else stopped
             result.cases = [tally.outcomes.get(i) or CaseOutcome(case.about, False, missing) for i, case in enumerate(cases)]
         return result
+
+
+def alias_words(function: str, aliases: list[str]) -> str:
+    """The message for a result that returns an argument's own array instead of a new one."""
+    names = ARGUMENTS.get(function, ())
+
+    def spec_name(alias: str) -> str:
+        returned, _, given = alias.partition("=")
+        index, _, rest = given[1:].partition("]")
+        name = names[int(index)] if index.isdigit() and int(index) < len(names) else "an argument"
+        return f"`{name}{rest}`"
+
+    where = ", ".join(dict.fromkeys(spec_name(a) for a in aliases))
+    return (
+        f"your function returned the array it was given ({where}) instead of a new one: the caller's array and yours "
+        "are then the same object, and changing one changes the other; return a copy (e.g. `g.copy()`)"
+    )
 
 
 def end_words(header: dict, limits: Limits) -> str:

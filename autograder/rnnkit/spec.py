@@ -56,3 +56,19 @@ RETURNS: dict[str, tuple[str, ...]] = {
     "lstm_step_forward": ("h_t", "c_t"),
     "lstm_forward": ("h", "c"),
 }
+
+#: Each function's input domain, as the spec allows it: axes (optional arguments, ranks, regimes) whose
+#: every combination the hidden cases must cover (``tests/test_cases.py`` checks it). A case states its
+#: point in ``Case.point``. Functions not listed have no optional arguments or regimes.
+DOMAINS: dict[str, dict[str, tuple]] = {
+    "softmax": {"rank": (1, 2)},
+    "rnn_forward": {"s0": ("given", None)},
+    "rnn_backward": {"s0": ("given", None), "bptt_truncate": (None, 0, "small", ">= T")},
+    "clip_gradient_norm": {"norm": ("above max_norm", "below max_norm")},
+    "numerical_gradient": {"rank": (1, 2, 3), "eps": ("default", "given")},
+    "sigmoid": {"rank": (1, 2)},
+    "lstm_forward": {"h0": ("given", None), "c0": ("given", None)},
+    "lstm_backward": {"h0": ("given", None), "c0": ("given", None)},
+    "gru_forward": {"h0": ("given", None)},
+    "gru_backward": {"h0": ("given", None)},
+}

@@ -15,8 +15,9 @@ event             keys
 ``worker_error``  ``detail`` (str): the harness itself failed
 ``function_start`` ``function``
 ``function_end``  ``function``, ``status`` (``timeout`` / ``killed`` / ``exited``), ``signal`` or ``code``
-``case``          ``function``, ``case`` (int), ``ok`` (bool); when not ok: ``kind``, ``error``,
-                  optional ``traceback``; the payload (the result as plain data) only when ok
+``case``          ``function``, ``case`` (int), ``ok`` (bool); when ok, optional ``aliases`` (returned
+                  arrays that are arguments' own); when not ok: ``kind``, ``error``, optional
+                  ``traceback``; the payload (the result as plain data) only when ok
 ================  =====================================================================
 """
 from __future__ import annotations
@@ -112,7 +113,12 @@ class TaskSchema:
                 raise Garbled("a case reported twice")
             self.seen_cases.add((function, number))
             if header.get("ok") is True:
-                _keys(header, {"function", "case", "ok"})
+                _keys(header, {"function", "case", "ok"}, {"aliases"})
+                if "aliases" in header:
+                    if not isinstance(header["aliases"], list) or not 0 < len(header["aliases"]) <= 20:
+                        raise Garbled("a malformed list of aliases")
+                    for alias in header["aliases"]:
+                        _text(alias, 100, "an alias")
             elif header.get("ok") is False:
                 _keys(header, {"function", "case", "ok", "kind", "error"}, {"traceback"})
                 if header["kind"] not in CASE_KINDS:

@@ -203,6 +203,35 @@ def from_bytes(data: bytes, *, max_bytes: int = 256 * 2**20, rebuild_probes: boo
     return decode(skeleton, arrays, rebuild_probes=rebuild_probes)
 
 
+def _arrays(value: Any, path: str = "") -> list[tuple[str, np.ndarray]]:
+    if isinstance(value, np.ndarray):
+        return [(path, value)]
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _arrays(v, f"{path}[{k!r}]")]
+    if isinstance(value, (tuple, list)):
+        return [leaf for i, v in enumerate(value) for leaf in _arrays(v, f"{path}[{i}]")]
+    return []
+
+
+def _share(a: np.ndarray, b: np.ndarray) -> bool:
+    try:
+        return bool(np.shares_memory(a, b, max_work=100_000))
+    except Exception:  # noqa: BLE001 - numpy.exceptions.TooHardError: too costly to decide exactly
+        return bool(np.may_share_memory(a, b))
+
+
+def aliases(result: Any, args: tuple, limit: int = 20) -> list[str]:
+    """Paths of the arrays in ``result`` that share memory with an argument (``[0]['U']``: grads['U'] itself)."""
+    given = [(f"[{i}]{path}", a) for i, arg in enumerate(args) for path, a in _arrays(arg)]
+    found = []
+    for path, array in _arrays(result):
+        for where, a in given:
+            if array.size and a.size and _share(array, a):
+                found.append(f"{path}={where}"[:100])
+                break
+    return found[:limit]
+
+
 def outline(value: Any) -> str:
     """A few words for the type and shape of a value, never its numbers (for a result too large to send)."""
     if isinstance(value, np.ndarray):

@@ -106,7 +106,8 @@ class Worker:
             return {"ok": False, "kind": "unsendable", "error": f"the function returned {exc}"[:500]}, b""
         if len(payload) > cap:
             return {"ok": False, "kind": "too_large", "error": f"the function returned {calls.outline(result)}"[:500]}, b""
-        return {"ok": True}, payload
+        aliases = calls.aliases(result, after)
+        return ({"ok": True, "aliases": aliases} if aliases else {"ok": True}), payload
 
 
 def _kill_group(pid: int) -> None:
