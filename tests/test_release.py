@@ -41,7 +41,7 @@ def test_the_release_holds_the_notebooks_the_checks_and_nothing_of_the_instructo
     left_out = release_module.plan(course)[1]
     assert left_out == {} and "char_rnn.ipynb" in files, "the capstone ships"
     assert {n for n in files if n.endswith(".ipynb")} == notebooks
-    capstone = {"rnnkit/demo.py", "rnnkit/probes.py", "rnnkit/plots.py", "rnnkit/worker/cells.py", "rnnkit/data/the_raven.txt"}
+    capstone = {"rnnkit/demo.py", "rnnkit/probes.py", "rnnkit/partfiles.py", "rnnkit/plots.py", "rnnkit/worker/cells.py", "rnnkit/data/the_raven.txt"}
     assert capstone <= set(files), "the capstone's modules and its text"
     assert "char_rnn.ipynb" in files["README.md"].read_text(encoding="utf-8")
     assert {"README.md", "requirements.txt", "public_checks.json", "rnnkit/checks.py", "rnnkit/__init__.py"} <= set(files)

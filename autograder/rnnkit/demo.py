@@ -20,13 +20,12 @@ This module supplies what the notebook needs around those functions:
   the reference solutions of ``solutions/`` (the instructor's side only).
 
 It ships in the student release: it imports numpy, :mod:`.plots`,
-:mod:`.probes` and :mod:`.worker.cells` only (matplotlib when it draws).
+:mod:`.probes` and :mod:`.partfiles` (with :mod:`.worker.cells`) only, and
+matplotlib when it draws.
 """
 from __future__ import annotations
 
 import contextlib
-import io
-import json
 import os
 import re
 import warnings
@@ -35,10 +34,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 
-from . import plots, probes
-from .worker.cells import SubmissionError, read_cells, run_cells
+from . import probes
+from .partfiles import run_part_file
 
 CAPSTONE = "char_rnn"
 
@@ -89,70 +87,6 @@ def labels(names: list[str]) -> str:
     for name in names:
         groups.setdefault((PART_OF[name], name in BONUS), []).append(f"`{name}`")
     return _and([f"{_and(g)} ({'the bonus of ' if bonus else ''}Part {NUMBER[part]})" for (part, bonus), g in groups.items()])
-
-
-# =========================================================================== the student's notebooks
-
-
-_TAGS = re.compile(r"^# %%.*\btags\s*=\s*\[(?P<tags>[^\]]*)\]")
-_CHECK_CALL = re.compile(r"^check\(.*\)$")
-
-
-def _tags_of_notebook_cells(data: bytes) -> dict[int, list[str]]:
-    try:
-        cells = json.loads(data.decode("utf-8-sig")).get("cells", [])
-        return {n: list(c.get("metadata", {}).get("tags", [])) for n, c in enumerate(cells, start=1) if isinstance(c, dict)}
-    except (ValueError, AttributeError):
-        return {}
-
-
-def _left_out(source: str, tags: list[str]) -> bool:
-    """Check cells and plot cells are not needed for the functions (and would print or draw)."""
-    if "check" in tags or "plot" in tags:
-        return True
-    lines = [line.strip() for line in source.splitlines() if line.strip() and not line.strip().startswith("#")]
-    first = source.lstrip("\n").split("\n", 1)[0]
-    match = _TAGS.match(first)
-    if match and re.search(r"[\"'](check|plot)[\"']", match.group("tags")):
-        return True
-    return bool(lines) and (all(_CHECK_CALL.match(line) for line in lines) or any("make_check" in line for line in lines))
-
-
-@dataclass
-class PartFile:
-    part: str
-    path: Path | None
-    namespace: dict
-    problem: str = ""
-    cell_errors: tuple[str, ...] = ()
-
-
-def run_part_file(folder: Path, part: str) -> PartFile:
-    """Run the code cells of ``<part>.ipynb`` (else ``<part>.py``) in ``folder``, quietly."""
-    path = next((folder / f"{part}{s}" for s in (".ipynb", ".py") if (folder / f"{part}{s}").is_file()), None)
-    if path is None:
-        return PartFile(part, None, {}, f"cannot be found: there is no {part}.ipynb or {part}.py in this folder")
-    data = path.read_bytes()
-    try:
-        cells = read_cells(data, path.name)
-    except SubmissionError as exc:
-        return PartFile(part, path, {}, f"cannot be read: {exc}")
-    tags = _tags_of_notebook_cells(data) if path.suffix == ".ipynb" else {}
-    kept = [c for c in cells if not _left_out(c.source, tags.get(c.number, []))]
-    sink = io.StringIO()
-    with plots.quiet(), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        loaded = run_cells(kept, f"rnnkit_capstone_{part}")
-    _close_figures()
-    errors = tuple(f"cell {e.cell} raised {e.summary}" for e in loaded.errors)
-    return PartFile(part, path, loaded.namespace, "", errors)
-
-
-def _close_figures() -> None:
-    import sys
-
-    if "matplotlib.pyplot" in sys.modules:
-        sys.modules["matplotlib.pyplot"].close("all")
 
 
 @dataclass

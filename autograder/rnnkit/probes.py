@@ -209,7 +209,7 @@ def _probabilities(p: np.ndarray, what: str) -> None:
         raise Unusable(f"returns {what} that are not probabilities (each row must be >= 0 and sum to 1)")
 
 
-def _softmax(fn, fns, v):
+def _probe_softmax(fn, fns, v):
     for z in (v["z"], v["z"][0]):
         _probabilities(_array(call("softmax", fn, z), z.shape, "an output"), "outputs")
     shifted = _array(call("softmax", fn, v["z"] + 3.0), v["z"].shape, "an output")
@@ -217,7 +217,7 @@ def _softmax(fn, fns, v):
         raise Unusable("changes when every logit of a row moves by the same amount (a softmax does not)")
 
 
-def _cross_entropy_loss(fn, fns, v):
+def _probe_cross_entropy_loss(fn, fns, v):
     o, y = v["o"], v["y"]
     loss = call("cross_entropy_loss", fn, o, y)
     if np.ndim(loss) != 0:
@@ -229,7 +229,7 @@ def _cross_entropy_loss(fn, fns, v):
         raise Unusable("does not fall when the targets get more probability (it should be -sum of log o[t, y[t]])")
 
 
-def _rnn_forward(fn, fns, v):
+def _probe_rnn_forward(fn, fns, v):
     s, o = _pair(call("rnn_forward", fn, v["x"], v["U"], v["W"], v["V"], v["s0"]), "(s, o)")
     s, o = _array(s, (T, H), "states s"), _array(o, (T, K), "outputs o")
     if np.any(np.abs(s) > 1 + 1e-9):
@@ -237,7 +237,7 @@ def _rnn_forward(fn, fns, v):
     _probabilities(o, "outputs o")
 
 
-def _rnn_step_forward(fn, fns, v):
+def _probe_rnn_step_forward(fn, fns, v):
     s1 = _array(call("rnn_step_forward", fn, v["x"][0], v["s0"], v["U"], v["W"]), (H,), "a state")
     if np.any(np.abs(s1) > 1 + 1e-9):
         raise Unusable("returns a state outside [-1, 1] (a state is a tanh)")
@@ -248,7 +248,7 @@ def _rnn_step_forward(fn, fns, v):
             raise Unusable("gives other states than your rnn_forward on the same inputs (sampling uses one, training the other)")
 
 
-def _softmax_cross_entropy_grad(fn, fns, v):
+def _probe_softmax_cross_entropy_grad(fn, fns, v):
     z, y = v["z"], v["y"]
     loss = lambda p: float(call("cross_entropy_loss", fns["cross_entropy_loss"], call("softmax", fns["softmax"], p["z"]), y))
     o = np.asarray(call("softmax", fns["softmax"], z), dtype=float)
@@ -256,7 +256,7 @@ def _softmax_cross_entropy_grad(fn, fns, v):
     _gradient_agrees(loss, {"z": z}, {"z": g}, ["z"], "softmax and cross_entropy_loss")
 
 
-def _rnn_backward(fn, fns, v):
+def _probe_rnn_backward(fn, fns, v):
     x, y, s0 = v["x"], v["y"], v["s0"]
     params = {k: v[k] for k in "UWV"}
     out = call("rnn_backward", fn, x, y, params["U"], params["W"], params["V"], s0)
@@ -266,7 +266,7 @@ def _rnn_backward(fn, fns, v):
     _gradient_agrees(loss, params, grads, "UWV", "rnn_forward and cross_entropy_loss")
 
 
-def _clip_gradient_norm(fn, fns, v):
+def _probe_clip_gradient_norm(fn, fns, v):
     grads = v["grads"]
     shapes = {k: g.shape for k, g in grads.items()}
     size = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
@@ -281,7 +281,7 @@ def _clip_gradient_norm(fn, fns, v):
         raise Unusable(f"brings a gradient of norm {size:.3g} to norm {size * factor:.4g}, not to max_norm = 1")
 
 
-def _gated_forward(name, two):
+def _probe_gated_forward(name, two):
     def probe(fn, fns, v):
         states = (v["s0"], v["c0"]) if two else (v["s0"],)
         out = call(name, fn, v["x"], v["lstm" if two else "gru"], *states)
@@ -293,7 +293,7 @@ def _gated_forward(name, two):
     return probe
 
 
-def _gated_step(name, forward, two):
+def _probe_gated_step(name, forward, two):
     def probe(fn, fns, v):
         params = v["lstm" if two else "gru"]
         states = (v["s0"], v["c0"]) if two else (v["s0"],)
@@ -309,7 +309,7 @@ def _gated_step(name, forward, two):
     return probe
 
 
-def _gated_backward(name, forward, keys, two):
+def _probe_gated_backward(name, forward, keys, two):
     def probe(fn, fns, v):
         params, x, dh = v["lstm" if two else "gru"], v["x"], v["dh"]
         states = (v["s0"], v["c0"]) if two else (v["s0"],)
@@ -325,19 +325,19 @@ def _gated_backward(name, forward, keys, two):
 
 
 PROBES: dict[str, Callable] = {
-    "softmax": _softmax,
-    "cross_entropy_loss": _cross_entropy_loss,
-    "rnn_forward": _rnn_forward,
-    "rnn_step_forward": _rnn_step_forward,
-    "softmax_cross_entropy_grad": _softmax_cross_entropy_grad,
-    "rnn_backward": _rnn_backward,
-    "clip_gradient_norm": _clip_gradient_norm,
-    "lstm_forward": _gated_forward("lstm_forward", True),
-    "lstm_step_forward": _gated_step("lstm_step_forward", "lstm_forward", True),
-    "lstm_backward": _gated_backward("lstm_backward", "lstm_forward", LSTM_KEYS, True),
-    "gru_forward": _gated_forward("gru_forward", False),
-    "gru_step_forward": _gated_step("gru_step_forward", "gru_forward", False),
-    "gru_backward": _gated_backward("gru_backward", "gru_forward", GRU_KEYS, False),
+    "softmax": _probe_softmax,
+    "cross_entropy_loss": _probe_cross_entropy_loss,
+    "rnn_forward": _probe_rnn_forward,
+    "rnn_step_forward": _probe_rnn_step_forward,
+    "softmax_cross_entropy_grad": _probe_softmax_cross_entropy_grad,
+    "rnn_backward": _probe_rnn_backward,
+    "clip_gradient_norm": _probe_clip_gradient_norm,
+    "lstm_forward": _probe_gated_forward("lstm_forward", True),
+    "lstm_step_forward": _probe_gated_step("lstm_step_forward", "lstm_forward", True),
+    "lstm_backward": _probe_gated_backward("lstm_backward", "lstm_forward", LSTM_KEYS, True),
+    "gru_forward": _probe_gated_forward("gru_forward", False),
+    "gru_step_forward": _probe_gated_step("gru_step_forward", "gru_forward", False),
+    "gru_backward": _probe_gated_backward("gru_backward", "gru_forward", GRU_KEYS, False),
 }
 
 
