@@ -42,11 +42,12 @@
 # | GRU | `gru_step_forward`, `softmax` | `gru_forward`, `cross_entropy_loss`, `softmax_cross_entropy_grad`, `gru_backward` (bonus), `clip_gradient_norm` |
 #
 # A model whose functions are not all usable is skipped, and the notebook
-# says which function holds it back; with Part 1 done, every model whose step
-# works already writes (untrained) text. The backward passes of the LSTM and
-# GRU are the bonus functions of Parts 4 and 5: without them, those two
-# models do not train. Finish a function, save its notebook, and run this
-# notebook again.
+# says which function holds it back; if its step and your `softmax` work, it
+# still writes its untrained sample (with Part 1 done, the vanilla RNN does).
+# The kit adds no code of its own in place of a missing function: what trains
+# here is yours alone. The backward passes of the LSTM and GRU are the bonus
+# functions of Parts 4 and 5: without them, those two models do not train.
+# Finish a function, save its notebook, and run this notebook again.
 
 # %%
 import time
@@ -380,8 +381,9 @@ for n, model in enumerate(models):
 # %% [markdown]
 # ## What to notice, and what to try
 #
-# - All three start at $\ln K$ and fall fast at first: the easy wins are
-#   character frequencies (spaces, `e`, `t`) and common pairs (`th`, `he`).
+# - Every model that trained starts at $\ln K$ and falls fast at first: the
+#   easy wins are character frequencies (spaces, `e`, `t`) and common pairs
+#   (`th`, `he`).
 # - With the same hidden size and the same number of updates, the LSTM and
 #   the GRU usually end lower than the vanilla RNN, and their samples are the
 #   first to reproduce whole words and the refrain. Part of that is capacity
