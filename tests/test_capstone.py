@@ -91,7 +91,8 @@ def test_with_only_part_1_done_the_vanilla_rnn_writes_but_nothing_trains(course,
     assert "4 of 13 functions are usable." in shown
     assert ("The vanilla RNN is skipped: `rnn_backward` and `clip_gradient_norm` (Part 3) are not written yet. "
             "It still writes a sample, untrained.") in shown
-    assert "The LSTM is skipped: `softmax_cross_entropy_grad` (Part 2), `clip_gradient_norm` (Part 3) and `lstm_step_forward` and `lstm_forward` (Part 4) are not written yet" in shown
+    assert ("The LSTM is skipped: `softmax_cross_entropy_grad` (Part 2), `clip_gradient_norm` (Part 3) and "
+            "`lstm_step_forward` and `lstm_forward` (Part 4) are not written yet") in shown
     assert "`lstm_backward` (the bonus of Part 4) cannot be tried until your lstm_forward works" in shown
     assert ("Nothing can train yet, and that is fine: each function you finish brings a model closer. The nearest is the "
             "vanilla RNN: finish `rnn_backward` and `clip_gradient_norm` in bptt.ipynb (Part 3), save, and run this notebook again.") in shown
@@ -195,6 +196,17 @@ def test_a_function_that_never_returns_is_stopped_and_named(monkeypatch):
             pass
 
     assert probes.probe("softmax", softmax, {}) == "did not finish within 0.3 s on a tiny input (an endless loop?)"
+
+
+def test_a_cell_that_never_ends_costs_only_that_cell(course, tmp_path, monkeypatch):
+    from rnnkit import partfiles
+
+    monkeypatch.setattr(partfiles, "SECONDS", 0.5)
+    stuck = "# %%\nwhile True:\n    pass\n\n# %%\n" + reference_source(course, "rnn_forward")
+    (tmp_path / "rnn_forward.py").write_text(stuck, encoding="utf-8")
+    loaded = partfiles.run_part_file(tmp_path, "rnn_forward")
+    assert loaded.cell_errors == ("cell 1 was stopped after 0.5 s (an endless loop?)",)
+    assert demo.load_functions(tmp_path, show=False).usable("rnn_forward")
 
 
 def test_rnnkit_demo_trains_and_writes_its_plot(tmp_path, monkeypatch):

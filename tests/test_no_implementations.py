@@ -42,7 +42,8 @@ NOT_IMPLEMENTATIONS: dict[tuple[str, str], str] = {
     # mistakes.py: what a known mistake computes (wrong by design), or a wrapper of another entry.
     ("mistakes.py", r"_softmax_(no_max|global_max|axis0|total_rowshift|total)"): "a wrong softmax (a known mistake)",
     ("mistakes.py", "_forward_softmax"): "rnn_forward with a wrong softmax (a known mistake)",
-    ("mistakes.py", r"_rnn_forward_mutates_s0|_lstm_forward_mutates_c0|_gru_forward_mutates"): "the reference plus an argument changed in place (a known mistake)",
+    ("mistakes.py", r"_rnn_forward_mutates_s0|_lstm_forward_mutates_c0|_gru_forward_mutates"):
+        "the reference plus an argument changed in place (a known mistake)",
     ("mistakes.py", r"_(lstm|gru)_backward_mutates_dh"): "a wrapper that changes dh in place (a known mistake)",
     ("mistakes.py", r"_(lstm|gru)_backward_x_first"): "the reference with [x_t; h_prev] (a known mistake)",
     ("mistakes.py", r"_(lstm_forward|lstm_backward|gru_forward|gru_backward)_knobs"): "a factory of mistake variants",

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import plots
+from .probes import TookTooLong, time_limit
 from .worker.cells import SubmissionError, read_cells, run_cells
 
 
@@ -44,6 +45,9 @@ def _left_out(source: str, tags: list[str]) -> bool:
     return bool(lines) and (all(_CHECK_CALL.match(line) for line in lines) or any("make_check" in line for line in lines))
 
 
+SECONDS = 60  # for running one part file (its functions are only defined, not used)
+
+
 @dataclass
 class PartFile:
     part: str
@@ -68,9 +72,14 @@ def run_part_file(folder: Path, part: str) -> PartFile:
     sink = io.StringIO()
     with plots.quiet(), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        loaded = run_cells(kept, f"rnnkit_capstone_{part}")
+        with time_limit(SECONDS):  # a cell that never ends stops there; the later cells still run
+            loaded = run_cells(kept, f"rnnkit_capstone_{part}")
     _close_figures()
-    errors = tuple(f"cell {e.cell} raised {e.summary}" for e in loaded.errors)
+    errors = tuple(
+        f"cell {e.cell} was stopped after {SECONDS:g} s (an endless loop?)" if TookTooLong.__name__ + ":" in e.summary
+        else f"cell {e.cell} raised {e.summary}"
+        for e in loaded.errors
+    )
     return PartFile(part, path, loaded.namespace, "", errors)
 
 

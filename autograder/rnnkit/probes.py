@@ -59,19 +59,19 @@ class Unusable(Exception):
     """Raised inside a probe; its message is the reason, in words."""
 
 
-class _TooSlow(BaseException):  # not an Exception: a student's `except Exception` cannot swallow it
-    pass
+class TookTooLong(BaseException):  # not an Exception: a student's `except Exception` cannot swallow it
+    """Raised by :func:`time_limit` in the code it limits."""
 
 
 @contextlib.contextmanager
-def _time_limit(seconds: float):
-    """Interrupt a call that runs longer than ``seconds`` (main thread on POSIX; elsewhere no limit)."""
+def time_limit(seconds: float):
+    """Interrupt the code of this block after ``seconds`` with :class:`TookTooLong` (main thread on POSIX; else no limit)."""
     if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def alarm(signum, frame):
-        raise _TooSlow
+        raise TookTooLong(f"still running after {seconds:g} s")
 
     before = signal.signal(signal.SIGALRM, alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -109,7 +109,7 @@ def call(name: str, fn: Callable, *args) -> Any:
     """``fn(*args)`` on copies, quietly; :class:`Unusable` when it fails or changes an argument."""
     given = [_copy(a) for a in args]
     try:
-        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), _time_limit(SECONDS):
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(), time_limit(SECONDS):
             warnings.simplefilter("ignore")
             result = fn(*given)
     except NotImplementedError as exc:
@@ -117,7 +117,7 @@ def call(name: str, fn: Callable, *args) -> Any:
         if inner and inner not in (name, "<module>") and not inner.startswith("<"):
             raise Unusable(f"calls {inner}, which is not written yet") from None
         raise Unusable("is not written yet") from None
-    except _TooSlow:
+    except TookTooLong:
         raise Unusable(f"did not finish within {SECONDS} s on a tiny input (an endless loop?)") from None
     except Exception as exc:  # noqa: BLE001 - any error of the student's code becomes a reason in words
         message = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
@@ -210,6 +210,7 @@ def _probabilities(p: np.ndarray, what: str) -> None:
 
 
 def _probe_softmax(fn, fns, v):
+    """z (T, K) and (K,): probabilities of the same shape, unchanged when a row's logits all move by 3."""
     for z in (v["z"], v["z"][0]):
         _probabilities(_array(call("softmax", fn, z), z.shape, "an output"), "outputs")
     shifted = _array(call("softmax", fn, v["z"] + 3.0), v["z"].shape, "an output")
@@ -218,6 +219,7 @@ def _probe_softmax(fn, fns, v):
 
 
 def _probe_cross_entropy_loss(fn, fns, v):
+    """o (T, K) rows of probabilities, y (T,): one number >= 0 that falls when o moves towards onehot(y)."""
     o, y = v["o"], v["y"]
     loss = call("cross_entropy_loss", fn, o, y)
     if np.ndim(loss) != 0:
@@ -230,6 +232,7 @@ def _probe_cross_entropy_loss(fn, fns, v):
 
 
 def _probe_rnn_forward(fn, fns, v):
+    """x (T, D), U (H, D), W (H, H), V (K, H), s0 (H,): s (T, H) in [-1, 1] and o (T, K) rows of probabilities."""
     s, o = _pair(call("rnn_forward", fn, v["x"], v["U"], v["W"], v["V"], v["s0"]), "(s, o)")
     s, o = _array(s, (T, H), "states s"), _array(o, (T, K), "outputs o")
     if np.any(np.abs(s) > 1 + 1e-9):
@@ -238,6 +241,7 @@ def _probe_rnn_forward(fn, fns, v):
 
 
 def _probe_rnn_step_forward(fn, fns, v):
+    """x_t (D,), s_prev (H,): s_t (H,) in [-1, 1], the rows of your rnn_forward's s when it is usable."""
     s1 = _array(call("rnn_step_forward", fn, v["x"][0], v["s0"], v["U"], v["W"]), (H,), "a state")
     if np.any(np.abs(s1) > 1 + 1e-9):
         raise Unusable("returns a state outside [-1, 1] (a state is a tanh)")
@@ -249,6 +253,7 @@ def _probe_rnn_step_forward(fn, fns, v):
 
 
 def _probe_softmax_cross_entropy_grad(fn, fns, v):
+    """o = your softmax(z) (T, K), y (T,): dE/dz (T, K) matching differences of your loss of your softmax."""
     z, y = v["z"], v["y"]
     loss = lambda p: float(call("cross_entropy_loss", fns["cross_entropy_loss"], call("softmax", fns["softmax"], p["z"]), y))
     o = np.asarray(call("softmax", fns["softmax"], z), dtype=float)
@@ -257,6 +262,7 @@ def _probe_softmax_cross_entropy_grad(fn, fns, v):
 
 
 def _probe_rnn_backward(fn, fns, v):
+    """dU (H, D), dW (H, H), dV (K, H) matching differences of your cross_entropy_loss(rnn_forward(...)[1], y)."""
     x, y, s0 = v["x"], v["y"], v["s0"]
     params = {k: v[k] for k in "UWV"}
     out = call("rnn_backward", fn, x, y, params["U"], params["W"], params["V"], s0)
@@ -267,6 +273,7 @@ def _probe_rnn_backward(fn, fns, v):
 
 
 def _probe_clip_gradient_norm(fn, fns, v):
+    """grads {a: (3, 4), b: (5,)}: kept as they are under a large max_norm, scaled by one factor to norm 1 under max_norm = 1."""
     grads = v["grads"]
     shapes = {k: g.shape for k, g in grads.items()}
     size = float(np.sqrt(sum(float(np.sum(g * g)) for g in grads.values())))
@@ -282,6 +289,8 @@ def _probe_clip_gradient_norm(fn, fns, v):
 
 
 def _probe_gated_forward(name, two):
+    """lstm_forward: (h, c), each (T, H); gru_forward: h (T, H); h in [-1, 1]."""
+
     def probe(fn, fns, v):
         states = (v["s0"], v["c0"]) if two else (v["s0"],)
         out = call(name, fn, v["x"], v["lstm" if two else "gru"], *states)
@@ -294,6 +303,8 @@ def _probe_gated_forward(name, two):
 
 
 def _probe_gated_step(name, forward, two):
+    """lstm_step_forward: (h_t, c_t), each (H,); gru_step_forward: h_t (H,); h_t is row 0 of your forward's h."""
+
     def probe(fn, fns, v):
         params = v["lstm" if two else "gru"]
         states = (v["s0"], v["c0"]) if two else (v["s0"],)
@@ -310,6 +321,8 @@ def _probe_gated_step(name, forward, two):
 
 
 def _probe_gated_backward(name, forward, keys, two):
+    """A gradient shaped like each of ``params`` matching differences of L = sum(dh * h), h from your forward (T, H)."""
+
     def probe(fn, fns, v):
         params, x, dh = v["lstm" if two else "gru"], v["x"], v["dh"]
         states = (v["s0"], v["c0"]) if two else (v["s0"],)
