@@ -1,9 +1,12 @@
 """``rnnkit release``: the folder students get.
 
-* ``<part>.ipynb``: the notebooks of ``assignments/``, byte for byte what ``rnnkit build`` writes;
+* ``<part>.ipynb``: the notebooks of ``assignments/``, byte for byte what ``rnnkit build`` writes,
+  the ungraded capstone ``char_rnn.ipynb`` included;
 * ``public_checks.json``: the public cases and their answers;
 * ``rnnkit/``: the student edition of the kit (:mod:`.runtime`), so that
-  ``from rnnkit.checks import make_check`` works with numpy alone;
+  ``from rnnkit.checks import make_check`` works with numpy alone, and
+  ``from rnnkit import demo`` (the capstone, which trains with the student's
+  own functions only) with numpy and matplotlib;
 * ``requirements.txt`` and ``README.md`` for students.
 
 Nothing else: no reference code, no hidden tests, no ``course.yml``.

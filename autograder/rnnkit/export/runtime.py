@@ -5,11 +5,14 @@ have the instructor's kit (it holds the reference solutions), so every export
 that reaches students ships this folder beside the notebooks instead: the
 kit's own public-check modules copied verbatim, and a ``course.py`` reduced to
 the :class:`~rnnkit.course.Tolerance` the checks need. No reference code, no
-hidden-test generators, no ``course.yml``.
+hidden-test generators, no ``course.yml``. ``rnnkit release`` also ships the
+modules its notebooks import (the capstone's ``demo.py``, with the modules and
+the data file it needs: :data:`DATA`).
 
 :func:`package_files` refuses to build when a copied module imports anything
-beyond the standard library, numpy and the other copied modules, so a later
-change to the kit cannot silently break (or bloat) the student edition.
+beyond the standard library, numpy, matplotlib and the other copied modules,
+or is :data:`WITHHELD`, so a later change to the kit cannot silently break (or
+bloat, or leak into) the student edition.
 """
 from __future__ import annotations
 
