@@ -25,17 +25,29 @@
 # bottom (it takes about a minute), look at what comes out, then change
 # things and run it again.
 #
-# **Where your functions come from.** The next cells look for your notebooks
+# **Your functions, and only yours.** The next cell looks for your notebooks
 # of the earlier parts (`rnn_forward.ipynb`, `softmax_derivative.ipynb`,
 # `bptt.ipynb`, `lstm.ipynb`, `gru.ipynb`, or the same names ending in `.py`)
-# in the folder of this notebook, and run them quietly (without their check
-# and plot cells). Each function the model needs is taken from your notebook
-# when it is done and gives the right numbers on a small test. When it is not
-# — still a stub, an error, a wrong result — the kit's own stand-in is used
-# instead, and the table says why. So the capstone always runs, and the more
-# parts you have finished, the more of it is yours. The backward passes of the
-# LSTM and GRU are the bonus functions of Parts 4 and 5; without them, those
-# two models train with the stand-ins.
+# in the folder of this notebook and runs them quietly (without their check
+# and plot cells). Then it tries each function the models need on a tiny
+# input: does it run, does it return the right shapes and finite numbers,
+# does a step agree with your sequence function, does a backward pass match
+# finite differences of your own forward pass? It prints one line per
+# function, usable or not and why, and then which models train:
+#
+# | model | writes text with | trains with, in addition |
+# |---|---|---|
+# | vanilla RNN | `rnn_step_forward`, `softmax` | `rnn_forward`, `cross_entropy_loss`, `rnn_backward`, `clip_gradient_norm` |
+# | LSTM | `lstm_step_forward`, `softmax` | `lstm_forward`, `cross_entropy_loss`, `softmax_cross_entropy_grad`, `lstm_backward` (bonus), `clip_gradient_norm` |
+# | GRU | `gru_step_forward`, `softmax` | `gru_forward`, `cross_entropy_loss`, `softmax_cross_entropy_grad`, `gru_backward` (bonus), `clip_gradient_norm` |
+#
+# A model whose functions are not all usable is skipped, and the notebook
+# says which function holds it back; if its step and your `softmax` work, it
+# still writes its untrained sample (with Part 1 done, the vanilla RNN does).
+# The kit adds no code of its own in place of a missing function: what trains
+# here is yours alone. The backward passes of the LSTM and GRU are the bonus
+# functions of Parts 4 and 5: without them, those two models do not train.
+# Finish a function, save its notebook, and run this notebook again.
 
 # %%
 import time
@@ -248,8 +260,12 @@ def sample(model, length=SAMPLE_LENGTH, first="T", temperature=0.8, seed=SEED):
 
 models = [VanillaRNN(np.random.default_rng(SEED)), LSTM(np.random.default_rng(SEED)), GRU(np.random.default_rng(SEED))]
 for n, model in enumerate(models):
+    if not fns.can_sample(model.name):
+        print(f"(The {model.name} cannot write yet: it needs a usable {demo.SAMPLING[model.name][0]} and softmax.)")
+        continue
     print(f"--- {model.name}, before training ---")
-    print(sample(model, length=min(120, SAMPLE_LENGTH), seed=SEED + n))
+    with fns.guard(model.name, "writing"):
+        print(sample(model, length=min(120, SAMPLE_LENGTH), seed=SEED + n))
     print()
 
 # %% [markdown]
@@ -272,6 +288,10 @@ for n, model in enumerate(models):
 # with rare gradients, keep larger ones. We record the loss **per character**:
 # a model that guesses uniformly scores $\ln K$, and every bit below that is
 # something learned.
+#
+# Only the models whose functions are all usable train (the table at the
+# top says which). If one of your functions raises while training, that
+# model stops with a sentence naming the function, and the others go on.
 
 # %%
 def train(model, steps=STEPS):
@@ -285,6 +305,8 @@ def train(model, steps=STEPS):
         chunk = data[position : position + SEQ_LEN + 1]
         x, y = one_hot(chunk[:-1]), chunk[1:]  # every character predicts the next one
         loss, grads, state = model.loss_and_gradients(x, y, state)
+        if not np.isfinite(loss):
+            raise demo.Diverged(len(losses), loss)  # fns.guard below stops this model, with a sentence
         grads = fns.clip_gradient_norm(grads, MAX_NORM)
         for k in params:
             memory[k] += grads[k] ** 2
@@ -296,11 +318,18 @@ def train(model, steps=STEPS):
 
 histories, seconds = {}, {}
 for model in models:
-    start = time.perf_counter()
-    histories[model.name] = train(model)
-    seconds[model.name] = time.perf_counter() - start
-    print(f"{model.name:12s} {STEPS} updates in {seconds[model.name]:5.1f} s; "
-          f"loss per character: first {histories[model.name][0]:.2f}, last 100 {histories[model.name][-100:].mean():.2f}")
+    if not fns.can_train(model.name):
+        print(fns.skipped(model.name))
+        continue
+    with fns.guard(model.name):
+        start = time.perf_counter()
+        losses = train(model)
+        seconds[model.name] = time.perf_counter() - start
+        histories[model.name] = losses
+        print(f"{model.name:12s} {STEPS} updates in {seconds[model.name]:5.1f} s; "
+              f"loss per character: first {losses[0]:.2f}, last 100 {losses[-100:].mean():.2f}")
+if not histories:
+    print(fns.first_steps() or "No model finished training: the sentences above say why.")
 
 # %% [markdown]
 # ## The training curves
@@ -309,7 +338,7 @@ for model in models:
 # others), so the plot shows a moving average. The dashed line is the uniform
 # guess, $\ln K$. The bumps at regular intervals are the start of a new pass
 # over the text: the state starts again from zeros, and the model has to find
-# its bearings.
+# its bearings. Only the models that trained are drawn.
 
 # %%
 def smooth(values, weight=0.95):
@@ -320,16 +349,19 @@ def smooth(values, weight=0.95):
     return np.array(out)
 
 
-fig, ax = plt.subplots(figsize=(8, 4.5), num="char_rnn_loss")
-for name, losses in histories.items():
-    ax.plot(smooth(losses), label=f"{name} ({seconds[name]:.0f} s)")
-ax.axhline(np.log(K), color="grey", linestyle="--", label=f"uniform guess: ln {K} = {np.log(K):.2f}")
-ax.set_xlabel("update (one chunk of characters each)")
-ax.set_ylabel("loss per character (nats, smoothed)")
-ax.set_title(f"Character-level language models on {demo.TEXTS['the_raven']['title']} (H = {HIDDEN})")
-ax.legend()
-fig.tight_layout()
-plt.show()
+if histories:
+    fig, ax = plt.subplots(figsize=(8, 4.5), num="char_rnn_loss")
+    for name, losses in histories.items():
+        ax.plot(smooth(losses), label=f"{name} ({seconds[name]:.0f} s)")
+    ax.axhline(np.log(K), color="grey", linestyle="--", label=f"uniform guess: ln {K} = {np.log(K):.2f}")
+    ax.set_xlabel("update (one chunk of characters each)")
+    ax.set_ylabel("loss per character (nats, smoothed)")
+    ax.set_title(f"Character-level language models on {demo.TEXTS['the_raven']['title']} (H = {HIDDEN})")
+    ax.legend()
+    fig.tight_layout()
+    plt.show()
+else:
+    print("No model trained yet, so there is no curve to draw.")
 
 # %% [markdown]
 # ## After training
@@ -340,15 +372,18 @@ plt.show()
 
 # %%
 for n, model in enumerate(models):
-    print(f"--- {model.name}, after {STEPS} updates ---")
-    print(sample(model, seed=SEED + n))
-    print()
+    if model.name in histories and fns.can_sample(model.name):
+        print(f"--- {model.name}, after {STEPS} updates ---")
+        with fns.guard(model.name, "writing"):
+            print(sample(model, seed=SEED + n))
+        print()
 
 # %% [markdown]
 # ## What to notice, and what to try
 #
-# - All three start at $\ln K$ and fall fast at first: the easy wins are
-#   character frequencies (spaces, `e`, `t`) and common pairs (`th`, `he`).
+# - Every model that trained starts at $\ln K$ and falls fast at first: the
+#   easy wins are character frequencies (spaces, `e`, `t`) and common pairs
+#   (`th`, `he`).
 # - With the same hidden size and the same number of updates, the LSTM and
 #   the GRU usually end lower than the vanilla RNN, and their samples are the
 #   first to reproduce whole words and the refrain. Part of that is capacity

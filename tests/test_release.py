@@ -39,11 +39,15 @@ def test_the_release_holds_the_notebooks_the_checks_and_nothing_of_the_instructo
     for part in course.parts:
         assert f"{part.name}.ipynb" in files
     left_out = release_module.plan(course)[1]
-    assert {n for n in files if n.endswith(".ipynb")} == notebooks - set(left_out)
+    assert left_out == {} and "char_rnn.ipynb" in files, "the capstone ships"
+    assert {n for n in files if n.endswith(".ipynb")} == notebooks
+    capstone = {"rnnkit/demo.py", "rnnkit/probes.py", "rnnkit/partfiles.py", "rnnkit/plots.py", "rnnkit/worker/cells.py", "rnnkit/data/the_raven.txt"}
+    assert capstone <= set(files), "the capstone's modules and its text"
+    assert "char_rnn.ipynb" in files["README.md"].read_text(encoding="utf-8")
     assert {"README.md", "requirements.txt", "public_checks.json", "rnnkit/checks.py", "rnnkit/__init__.py"} <= set(files)
     extra = {n for n in files if not n.endswith(".ipynb") and not n.startswith("rnnkit/")}
     assert extra == {"README.md", "requirements.txt", "public_checks.json"}
-    kit_only = {"cases.py", "grading.py", "content.py", "build.py", "examples.py", "feedback.py", "cli.py", "course_schema.json"}
+    kit_only = {"cases.py", "grading.py", "content.py", "build.py", "examples.py", "feedback.py", "cli.py", "course_schema.json", "mistakes.py"}
     shipped = {Path(n).name for n in files if n.startswith("rnnkit/")}
     assert not shipped & kit_only, "instructor modules in the release"
     assert not any(n.startswith("rnnkit/sandbox") or n.startswith("rnnkit/example_class") for n in files)
@@ -159,8 +163,12 @@ def test_a_release_never_overwrites_a_folder(course, tmp_path):
 def test_the_student_edition_refuses_modules_students_must_not_have():
     with pytest.raises(release_module.ExportError, match="students do not have|cannot ship"):
         runtime.package_files({"grading.py"})
-    with pytest.raises(release_module.ExportError, match="stand-in"):
-        runtime.package_files({"demo.py"})
+    with pytest.raises(release_module.ExportError, match=r"cannot ship rnnkit/content.py \(it loads the reference solutions\)"):
+        runtime.package_files({"content.py"})
+    with pytest.raises(release_module.ExportError, match="mistakes.py"):
+        runtime.package_files({"mistakes.py"})
+    shipped = runtime.package_files({"demo.py"})
+    assert "rnnkit/demo.py" in shipped and "rnnkit/content.py" not in shipped
 
 
 def test_a_notebook_needing_a_withheld_module_is_left_out(course):
@@ -173,3 +181,53 @@ def test_a_notebook_needing_a_withheld_module_is_left_out(course):
         assert (name in left_out) == bool(runtime.withheld(needs))
     json.loads(files["public_checks.json"])
     nbformat.reads(files["rnn_forward.ipynb"], as_version=4)
+
+
+RUN_CAPSTONE = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])  # the release's rnnkit, not the kit's
+import matplotlib
+matplotlib.use("Agg")
+namespace = {"__name__": "__main__"}
+for number, cell in enumerate(json.load(open("char_rnn.ipynb"))["cells"], start=1):
+    if cell["cell_type"] == "code":
+        exec(compile("".join(cell["source"]), f"char_rnn cell {number}", "exec"), namespace)
+import rnnkit
+print("RNNKIT_FROM", rnnkit.__file__)
+print("MODULES", sorted({m.split(".")[0] for m in sys.modules} & {"yaml", "jsonschema", "jupytext", "nbformat", "click", "rich"}))
+print("KIT", sorted(m for m in sys.modules if m.startswith("rnnkit.") and m.split(".")[1] in ("content", "cases", "mistakes", "grading")))
+"""
+
+
+def _run_capstone(folder: Path) -> str:
+    env = {"PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg", "RNNKIT_DEMO_STEPS": "6", "RNNKIT_DEMO_HIDDEN": "8", "RNNKIT_DEMO_SAMPLE_LENGTH": "30"}
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", RUN_CAPSTONE, str(folder)], cwd=folder, capture_output=True, text=True, timeout=180, env=env
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stdout
+    assert f"RNNKIT_FROM {folder / 'rnnkit' / '__init__.py'}" in result.stdout
+    assert "MODULES []" in result.stdout and "KIT []" in result.stdout, "the capstone used a module of the instructor's kit"
+    return result.stdout
+
+
+def test_the_capstone_runs_from_the_release_with_the_students_own_functions(course, release_dir, tmp_path):
+    import shutil
+
+    import jupytext
+
+    # As released: every part still a stub. Nothing trains, and it says what to finish first.
+    untouched = _run_capstone(release_dir)
+    assert "0 of 13 functions are usable." in untouched
+    assert "The nearest is the vanilla RNN: finish `softmax`" in untouched
+    assert "before training" not in untouched and "No model trained yet" in untouched
+
+    # The same folder with every part done: all three models train, from the release alone.
+    done = tmp_path / "done"
+    shutil.copytree(release_dir, done)
+    for part in course.parts:
+        nbformat.write(jupytext.read(content.source_path(course.solutions_dir, part.name)), done / f"{part.name}.ipynb")
+    finished = _run_capstone(done)
+    assert "13 of 13 functions are usable." in finished
+    for model in ("vanilla RNN", "LSTM", "GRU"):
+        assert f"The {model} trains with your functions." in finished and f"--- {model}, after 6 updates ---" in finished

@@ -1,31 +1,31 @@
 """The capstone (``assignments/char_rnn.ipynb``) and ``rnnkit demo``.
 
 The capstone trains a character-level language model with the student's own
-functions from Parts 1-5. This module supplies what the notebook needs around
-them:
+functions from Parts 1-5, and with nothing else: the kit has no stand-ins.
+This module supplies what the notebook needs around those functions:
 
 * :func:`load_functions` runs the student's notebooks (or modules) of the
-  earlier parts, found beside the capstone, and takes each function the
-  capstone uses from there when it is done and agrees with the kit's own
-  stand-in on a small probe; otherwise it falls back to the stand-in and says
-  why, in one line per function;
-* the **stand-ins** (``_standin_*``): compact, independent implementations of
-  those functions (not the reference solutions of ``solutions/``: different
-  code, vectorised differently), so that the capstone always runs;
-* :func:`load_text`: the small public-domain text shipped with the kit;
-* :func:`setting`: the capstone's sizes, which ``rnnkit demo --steps`` and the
-  kit's tests can shrink;
+  parts, found beside the capstone, quietly and without their check and plot
+  cells, and tries each function the capstone uses on a tiny input
+  (:mod:`.probes`: shapes, finiteness, agreement with the student's other
+  functions; no reference answers). It prints which functions are usable and,
+  per model (:data:`SAMPLING`, :data:`TRAINING`), whether it trains or is
+  skipped and why;
+* :class:`Functions`: what the notebook calls (``fns.rnn_forward``); an error
+  of a student's function while training stops that model only, with one
+  sentence that names the function (:meth:`Functions.guard`);
+* :func:`load_text`, :func:`setting`: the text shipped with the kit, and the
+  capstone's sizes, which ``rnnkit demo --steps`` and the kit's tests change;
 * :func:`run_capstone`: ``rnnkit demo``, the capstone's own code cells run on
-  the reference solutions, writing the loss plot to a PNG.
+  the reference solutions of ``solutions/`` (the instructor's side only).
 
-The stand-ins are for the capstone only: this module refuses to load while
-the autograder runs a student's code.
+It ships in the student release: it imports numpy, :mod:`.plots`,
+:mod:`.probes` and :mod:`.partfiles` (with :mod:`.worker.cells`) only, and
+matplotlib when it draws.
 """
 from __future__ import annotations
 
 import contextlib
-import io
-import json
 import os
 import re
 import warnings
@@ -34,13 +34,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 
-if os.environ.get("RNNKIT_GRADING"):  # set inside the grader's sandbox
-    raise ImportError("rnnkit.demo is not available while grading: hand in code of your own")
-
-from . import plots  # noqa: E402
-from .worker.cells import SubmissionError, read_cells, run_cells  # noqa: E402
+from . import probes
+from .partfiles import run_part_file
 
 CAPSTONE = "char_rnn"
 
@@ -52,7 +48,22 @@ USED: dict[str, tuple[str, ...]] = {
     "lstm": ("lstm_step_forward", "lstm_forward", "lstm_backward"),
     "gru": ("gru_step_forward", "gru_forward", "gru_backward"),
 }
-BONUS = {"lstm_backward": "Part 4", "gru_backward": "Part 5"}
+PART_OF = {name: part for part, names in USED.items() for name in names}
+NUMBER = {part: n for n, part in enumerate(USED, start=1)}
+BONUS = ("lstm_backward", "gru_backward")
+
+#: model -> what it needs to write text (sampling: one step, then the softmax).
+SAMPLING: dict[str, tuple[str, ...]] = {
+    "vanilla RNN": ("rnn_step_forward", "softmax"),
+    "LSTM": ("lstm_step_forward", "softmax"),
+    "GRU": ("gru_step_forward", "softmax"),
+}
+#: model -> what else it needs to train (loss, gradients, clipping).
+TRAINING: dict[str, tuple[str, ...]] = {
+    "vanilla RNN": ("rnn_forward", "cross_entropy_loss", "rnn_backward", "clip_gradient_norm"),
+    "LSTM": ("lstm_forward", "cross_entropy_loss", "softmax_cross_entropy_grad", "lstm_backward", "clip_gradient_norm"),
+    "GRU": ("gru_forward", "cross_entropy_loss", "softmax_cross_entropy_grad", "gru_backward", "clip_gradient_norm"),
+}
 
 #: The texts shipped in ``rnnkit/data`` (all in the public domain).
 TEXTS = {
@@ -60,484 +71,236 @@ TEXTS = {
 }
 
 
-# =========================================================================== the stand-ins
-#
-# Written for the capstone, independently of solutions/: the gated cells stack
-# their gates into one matrix product, and the RNN's backward pass is a single
-# sweep. They take and return exactly what the student API says.
+def label(name: str) -> str:
+    """``rnn_backward`` (Part 3), ``lstm_backward`` (the bonus of Part 4): how messages name a function."""
+    part = f"Part {NUMBER[PART_OF[name]]}"
+    return f"`{name}` (the bonus of {part})" if name in BONUS else f"`{name}` ({part})"
 
 
-def _standin_sigmoid(z):
-    # sigma(z) = (1 + tanh(z / 2)) / 2: no exponential, so nothing can overflow.
-    return 0.5 + 0.5 * np.tanh(0.5 * np.asarray(z, dtype=float))
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _standin_softmax(z):
-    logits = np.asarray(z, dtype=float)
-    p = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return p / p.sum(axis=-1, keepdims=True)
-
-
-def _standin_rnn_step_forward(x_t, s_prev, U, W):
-    return np.tanh(W @ s_prev + U @ x_t)
-
-
-def _initial(state, size):
-    return np.zeros(size) if state is None else np.asarray(state, dtype=float)
-
-
-def _standin_rnn_forward(x, U, W, V, s0=None):
-    history = [_initial(s0, len(W))]
-    for row in x:
-        history.append(np.tanh(W @ history[-1] + U @ row))
-    states = np.array(history[1:]).reshape(len(x), len(W))
-    return states, _standin_softmax(states @ V.T)
-
-
-def _standin_cross_entropy_loss(o, y):
-    chosen = np.take_along_axis(np.asarray(o), np.asarray(y).reshape(-1, 1), axis=1)
-    return float(-np.log(chosen).sum())
-
-
-def _standin_softmax_cross_entropy_grad(o, y):
-    onehot = np.eye(np.shape(o)[1])[np.asarray(y)]
-    return np.asarray(o, dtype=float) - onehot
-
-
-def _standin_rnn_backward(x, y, U, W, V, s0=None, bptt_truncate=None):
-    states, probs = _standin_rnn_forward(x, U, W, V, s0)
-    before = np.vstack([_initial(s0, len(W)), states[:-1]])  # row t: s_{t-1}
-    dz = _standin_softmax_cross_entropy_grad(probs, y)
-    slope = 1.0 - states**2
-    from_output = (dz @ V) * slope  # dE_t/da_t for every t at once
-    steps = len(x)
-    da = np.zeros_like(states)  # row k: dE/da_k, summed over every E_t that reaches it
-    if bptt_truncate is None:
-        flowing = np.zeros(len(W))
-        for k in reversed(range(steps)):
-            da[k] = from_output[k] + flowing
-            flowing = (da[k] @ W) * slope[k - 1] if k else flowing
-    else:
-        for t in range(steps):
-            g = from_output[t]
-            for k in range(t, max(0, t - bptt_truncate) - 1, -1):
-                da[k] += g
-                g = (g @ W) * slope[k - 1]
-    return {"U": da.T @ x, "W": da.T @ before, "V": dz.T @ states}
-
-
-def _standin_clip_gradient_norm(grads, max_norm):
-    total = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values())))
-    factor = min(1.0, max_norm / total) if total > 0 else 1.0
-    return {name: np.array(g, dtype=float) * factor for name, g in grads.items()}
-
-
-_LSTM_GATES = ("f", "i", "c", "o")
-_GRU_GATES = ("z", "r")
-
-
-def _stacked(params, gates):
-    return np.vstack([params["W" + g] for g in gates]), np.concatenate([params["b" + g] for g in gates])
-
-
-def _lstm_cell(x_t, h_prev, c_prev, weights, bias):
-    size = len(h_prev)
-    joined = np.concatenate([h_prev, x_t])
-    pre = weights @ joined + bias
-    f, i, o = (_standin_sigmoid(pre[n * size : (n + 1) * size]) for n in (0, 1, 3))
-    g = np.tanh(pre[2 * size : 3 * size])
-    c = f * c_prev + i * g
-    tc = np.tanh(c)
-    return o * tc, c, (joined, c_prev, f, i, g, o, tc)
-
-
-def _standin_lstm_step_forward(x_t, h_prev, c_prev, params):
-    return _lstm_cell(x_t, h_prev, c_prev, *_stacked(params, _LSTM_GATES))[:2]
-
-
-def _lstm_run(x, params, h0, c0):
-    weights, bias = _stacked(params, _LSTM_GATES)
-    size = len(params["bf"])
-    h, c = _initial(h0, size), _initial(c0, size)
-    hs, cs, memo = [], [], []
-    for row in x:
-        h, c, kept = _lstm_cell(row, h, c, weights, bias)
-        hs.append(h)
-        cs.append(c)
-        memo.append(kept)
-    return np.array(hs).reshape(len(x), size), np.array(cs).reshape(len(x), size), memo, weights
-
-
-def _standin_lstm_forward(x, params, h0=None, c0=None):
-    return _lstm_run(x, params, h0, c0)[:2]
-
-
-def _standin_lstm_backward(x, params, dh, h0=None, c0=None):
-    _, _, memo, weights = _lstm_run(x, params, h0, c0)
-    size = len(params["bf"])
-    d_weights = np.zeros_like(weights)
-    d_bias = np.zeros(4 * size)
-    dx = np.zeros(np.shape(x))
-    carry_h, carry_c = np.zeros(size), np.zeros(size)
-    for t in reversed(range(len(memo))):
-        joined, c_prev, f, i, g, o, tc = memo[t]
-        total_h = dh[t] + carry_h
-        total_c = carry_c + total_h * o * (1.0 - tc * tc)
-        d_pre = np.concatenate(
-            [total_c * c_prev * f * (1.0 - f), total_c * g * i * (1.0 - i), total_c * i * (1.0 - g * g), total_h * tc * o * (1.0 - o)]
-        )
-        d_weights += d_pre[:, None] * joined[None, :]
-        d_bias += d_pre
-        d_joined = d_pre @ weights
-        carry_h, dx[t] = d_joined[:size], d_joined[size:]
-        carry_c = total_c * f
-    out = {"x": dx, "h0": carry_h, "c0": carry_c}
-    for n, gate in enumerate(_LSTM_GATES):
-        out["W" + gate] = d_weights[n * size : (n + 1) * size].copy()
-        out["b" + gate] = d_bias[n * size : (n + 1) * size].copy()
-    return out
-
-
-def _gru_cell(x_t, h_prev, params, gate_weights, gate_bias):
-    size = len(h_prev)
-    joined = np.concatenate([h_prev, x_t])
-    zr = _standin_sigmoid(gate_weights @ joined + gate_bias)
-    z, r = zr[:size], zr[size:]
-    reset_joined = np.concatenate([r * h_prev, x_t])
-    cand = np.tanh(params["Wh"] @ reset_joined + params["bh"])
-    return h_prev + z * (cand - h_prev), (joined, reset_joined, h_prev, z, r, cand)
-
-
-def _standin_gru_step_forward(x_t, h_prev, params):
-    h, _ = _gru_cell(x_t, h_prev, params, *_stacked(params, _GRU_GATES))
-    return h
-
-
-def _gru_run(x, params, h0):
-    gate_weights, gate_bias = _stacked(params, _GRU_GATES)
-    size = len(params["bz"])
-    h = _initial(h0, size)
-    hs, memo = [], []
-    for row in x:
-        h, kept = _gru_cell(row, h, params, gate_weights, gate_bias)
-        hs.append(h)
-        memo.append(kept)
-    return np.array(hs).reshape(len(x), size), memo, gate_weights
-
-
-def _standin_gru_forward(x, params, h0=None):
-    return _gru_run(x, params, h0)[0]
-
-
-def _standin_gru_backward(x, params, dh, h0=None):
-    _, memo, gate_weights = _gru_run(x, params, h0)
-    size = len(params["bz"])
-    d_gates_w = np.zeros_like(gate_weights)
-    d_gates_b = np.zeros(2 * size)
-    d_wh, d_bh = np.zeros_like(params["Wh"]), np.zeros(size)
-    dx = np.zeros(np.shape(x))
-    carry = np.zeros(size)
-    for t in reversed(range(len(memo))):
-        joined, reset_joined, h_prev, z, r, cand = memo[t]
-        total = dh[t] + carry
-        d_cand_pre = total * z * (1.0 - cand * cand)
-        d_wh += d_cand_pre[:, None] * reset_joined[None, :]
-        d_bh += d_cand_pre
-        d_reset_joined = d_cand_pre @ params["Wh"]
-        d_zr_pre = np.concatenate(
-            [total * (cand - h_prev) * z * (1.0 - z), d_reset_joined[:size] * h_prev * r * (1.0 - r)]
-        )
-        d_gates_w += d_zr_pre[:, None] * joined[None, :]
-        d_gates_b += d_zr_pre
-        d_joined = d_zr_pre @ gate_weights
-        dx[t] = d_reset_joined[size:] + d_joined[size:]
-        carry = total * (1.0 - z) + d_reset_joined[:size] * r + d_joined[:size]
-    return {
-        "Wz": d_gates_w[:size].copy(), "bz": d_gates_b[:size].copy(),
-        "Wr": d_gates_w[size:].copy(), "br": d_gates_b[size:].copy(),
-        "Wh": d_wh, "bh": d_bh, "x": dx, "h0": carry,
-    }
-
-
-#: name -> the kit's stand-in.
-STANDINS: dict[str, Callable] = {
-    name: globals()[f"_standin_{name}"] for names in USED.values() for name in names
-}
-STANDINS["sigmoid"] = _standin_sigmoid
-
-
-# =========================================================================== probing a student's function
-
-
-def _probe_arguments(name: str) -> list[tuple]:
-    """Small fixed inputs on which a function must agree with the stand-in to be used."""
-    rng = np.random.default_rng(20240607)
-    T, D, H, K = 5, 4, 3, 6
-    x = rng.standard_normal((T, D))
-    y = rng.integers(0, K, size=T)
-    U, W, V = rng.standard_normal((H, D)), rng.standard_normal((H, H)), rng.standard_normal((K, H))
-    s0 = rng.standard_normal(H)
-    o = _standin_softmax(rng.standard_normal((T, K)))
-    gated = {
-        "lstm": {f"{kind}{g}": rng.standard_normal((H, H + D) if kind == "W" else H) for g in _LSTM_GATES for kind in "Wb"},
-        "gru": {f"{kind}{g}": rng.standard_normal((H, H + D) if kind == "W" else H) for g in ("z", "r", "h") for kind in "Wb"},
-    }
-    dh = rng.standard_normal((T, H))
-    h0, c0 = rng.standard_normal(H), rng.standard_normal(H)
-    big = {"U": 3 * rng.standard_normal((H, D)), "W": 3 * rng.standard_normal((H, H))}
-    table = {
-        "softmax": [(3 * rng.standard_normal((T, K)),), (rng.standard_normal(K),)],
-        "rnn_step_forward": [(x[0], s0, U, W)],
-        "rnn_forward": [(x, U, W, V, s0), (x, U, W, V)],
-        "cross_entropy_loss": [(o, y)],
-        "softmax_cross_entropy_grad": [(o, y)],
-        "rnn_backward": [(x, y, U, W, V, s0)],
-        "clip_gradient_norm": [(big, 1.0), (big, 1e6)],
-        "lstm_step_forward": [(x[0], h0, c0, gated["lstm"])],
-        "lstm_forward": [(x, gated["lstm"], h0, c0)],
-        "lstm_backward": [(x, gated["lstm"], dh, h0, c0)],
-        "gru_step_forward": [(x[0], h0, gated["gru"])],
-        "gru_forward": [(x, gated["gru"], h0)],
-        "gru_backward": [(x, gated["gru"], dh, h0)],
-    }
-    return table[name]
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return tuple(_copy(v) for v in value)
-    return value
-
-
-def _same(found: Any, expected: Any, *, keys: set | None = None) -> bool:
-    """Equal up to float32 rounding; dicts compare on ``keys`` (default: every key expected)."""
-    if isinstance(expected, dict):
-        wanted = keys if keys is not None else set(expected)
-        return isinstance(found, dict) and all(k in found and _same(found[k], expected[k]) for k in wanted)
-    if isinstance(expected, tuple):
-        return isinstance(found, (tuple, list)) and len(found) == len(expected) and all(map(_same, found, expected))
-    try:
-        a, b = np.asarray(found, dtype=float), np.asarray(expected, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    scale = max(1.0, float(np.max(np.abs(b)))) if b.size else 1.0
-    return a.shape == b.shape and bool(np.all(np.isfinite(a))) and bool(np.all(np.abs(a - b) <= 1e-4 * np.abs(b) + 1e-5 * scale))
-
-
-def _unchanged(before: tuple, after: tuple) -> bool:
-    return all(_same(a, b) for a, b in zip(after, before))
-
-
-def why_not_usable(name: str, fn: Any) -> str | None:
-    """None when ``fn`` can stand for the capstone's ``name``; otherwise the reason, in words."""
-    if not callable(fn):
-        return "is not a function"
-    for args in _probe_arguments(name):
-        kept = _copy(args)
-        try:
-            with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                given = _copy(args)
-                found = fn(*given)
-        except NotImplementedError as exc:
-            inner = _innermost_function(exc)
-            if inner and inner != name:
-                return f"not done yet: it calls {inner}, which is still a stub"
-            return "not done yet (still a stub)"
-        except Exception as exc:  # noqa: BLE001 - any error of the student's code is a reason in words
-            return f"raises {type(exc).__name__}: {str(exc)[:160]}"
-        expected = STANDINS[name](*_copy(args))
-        keys = {k for k in expected if k not in ("x", "h0", "c0")} if name in BONUS else None
-        if not _same(found, expected, keys=keys):
-            return f'gives different numbers from the kit\'s on a small test: run check("{name}") in its notebook'
-        if not _unchanged(kept, given):
-            return "changes its arguments (the training loop needs them unchanged)"
-    return None
-
-
-def _innermost_function(exc: BaseException) -> str | None:
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    return tb.tb_frame.f_code.co_name if tb is not None else None
-
-
-# =========================================================================== the student's notebooks
-
-
-_TAGS = re.compile(r"^# %%.*\btags\s*=\s*\[(?P<tags>[^\]]*)\]")
-_CHECK_CALL = re.compile(r"^check\(.*\)$")
-
-
-def _tags_of_notebook_cells(data: bytes) -> dict[int, list[str]]:
-    try:
-        cells = json.loads(data.decode("utf-8-sig")).get("cells", [])
-        return {n: list(c.get("metadata", {}).get("tags", [])) for n, c in enumerate(cells, start=1) if isinstance(c, dict)}
-    except (ValueError, AttributeError):
-        return {}
-
-
-def _left_out(source: str, tags: list[str]) -> bool:
-    """Check cells and plot cells are not needed for the functions (and would print or draw)."""
-    if "check" in tags or "plot" in tags:
-        return True
-    lines = [line.strip() for line in source.splitlines() if line.strip() and not line.strip().startswith("#")]
-    first = source.lstrip("\n").split("\n", 1)[0]
-    match = _TAGS.match(first)
-    if match and re.search(r"[\"'](check|plot)[\"']", match.group("tags")):
-        return True
-    return bool(lines) and (all(_CHECK_CALL.match(line) for line in lines) or any("make_check" in line for line in lines))
+def labels(names: list[str]) -> str:
+    """Several functions, grouped by part: ```rnn_backward` and `clip_gradient_norm` (Part 3)``."""
+    groups: dict[tuple[str, bool], list[str]] = {}
+    for name in names:
+        groups.setdefault((PART_OF[name], name in BONUS), []).append(f"`{name}`")
+    return _and([f"{_and(g)} ({'the bonus of ' if bonus else ''}Part {NUMBER[part]})" for (part, bonus), g in groups.items()])
 
 
 @dataclass
-class PartFile:
-    part: str
-    path: Path | None
-    namespace: dict
-    problem: str = ""
-    cell_errors: tuple[str, ...] = ()
+class Verdict:
+    """One function the capstone uses: the student's ``fn`` and ``None`` as ``reason`` when usable."""
 
-
-def run_part_file(folder: Path, part: str) -> PartFile:
-    """Run the code cells of ``<part>.ipynb`` (else ``<part>.py``) in ``folder``, quietly."""
-    path = next((folder / f"{part}{s}" for s in (".ipynb", ".py") if (folder / f"{part}{s}").is_file()), None)
-    if path is None:
-        return PartFile(part, None, {}, f"no {part}.ipynb or {part}.py in this folder")
-    data = path.read_bytes()
-    try:
-        cells = read_cells(data, path.name)
-    except SubmissionError as exc:
-        return PartFile(part, path, {}, str(exc))
-    tags = _tags_of_notebook_cells(data) if path.suffix == ".ipynb" else {}
-    kept = [c for c in cells if not _left_out(c.source, tags.get(c.number, []))]
-    sink = io.StringIO()
-    with plots.quiet(), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        loaded = run_cells(kept, f"rnnkit_capstone_{part}")
-    _close_figures()
-    errors = tuple(f"cell {e.cell} raised {e.summary}" for e in loaded.errors)
-    return PartFile(part, path, loaded.namespace, "", errors)
-
-
-def _close_figures() -> None:
-    import sys
-
-    if "matplotlib.pyplot" in sys.modules:
-        sys.modules["matplotlib.pyplot"].close("all")
-
-
-@dataclass
-class Choice:
     name: str
-    fn: Callable
-    yours: bool
-    note: str
+    fn: Callable | None
+    reason: str | None
+    where: str = ""  # the file it came from
+
+    @property
+    def usable(self) -> bool:
+        return self.reason is None
+
+
+class FunctionFailed(Exception):
+    """A student's function raised while the capstone used it."""
+
+    def __init__(self, name: str, error: BaseException):
+        super().__init__(name)
+        self.name, self.error = name, error
+
+
+class Diverged(Exception):
+    """The loss of a model became nan or inf (raised by the notebook's training loop)."""
+
+    def __init__(self, step: int, loss: float):
+        super().__init__(step)
+        self.step, self.loss = step, loss
+
+
+def _guarded(name: str, fn: Callable) -> Callable:
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - becomes one sentence naming the function
+            raise FunctionFailed(name, exc) from exc
+
+    run.__name__ = run.__qualname__ = name
+    run.__doc__ = fn.__doc__
+    return run
 
 
 class Functions:
-    """The functions the capstone uses, by name (``fns.rnn_forward``), each the student's or the kit's."""
+    """The functions the capstone uses, by name (``fns.rnn_forward``), and what each model can do with them."""
 
-    def __init__(self, choices: dict[str, Choice], heading: str, whose: str = "yours"):
-        self.choices = choices
+    def __init__(self, verdicts: dict[str, Verdict], heading: str, whose: str = "your"):
+        self.verdicts = verdicts
         self.heading = heading
-        self.whose = whose  # what the summary calls a function that is not a stand-in
+        self.whose = whose
+        self.failed: dict[str, str] = {}  # model -> what stopped it
+        self._calls = {n: _guarded(n, v.fn) for n, v in verdicts.items() if v.usable}
 
     def __getattr__(self, name: str) -> Callable:
-        choices = self.__dict__.get("choices", {})
-        if name in choices:
-            return choices[name].fn
-        raise AttributeError(f"the capstone has no function {name!r}; it uses {', '.join(choices)}")
+        calls = self.__dict__.get("_calls", {})
+        if name in calls:
+            return calls[name]
+        verdict = self.__dict__.get("verdicts", {}).get(name)
+        if verdict is not None:
+            raise FunctionFailed(name, RuntimeError(f"{name} {verdict.reason}"))
+        raise AttributeError(f"the capstone has no function {name!r}")
 
-    @property
-    def yours(self) -> list[str]:
-        return [c.name for c in self.choices.values() if c.yours]
+    def usable(self, name: str) -> bool:
+        return self.verdicts[name].usable
+
+    def _missing(self, names) -> list[str]:
+        """The unusable ones among ``names``, in the order of the notebooks."""
+        return [n for n in PART_OF if n in names and not self.usable(n)]
+
+    def can_sample(self, model: str) -> bool:
+        """Whether ``model`` can write text: its step function and the softmax are usable."""
+        return not self._missing(SAMPLING[model]) and model not in self.failed
+
+    def can_train(self, model: str) -> bool:
+        """Whether ``model`` trains: every function it needs (:data:`SAMPLING`, :data:`TRAINING`) is usable."""
+        return not self._missing(SAMPLING[model] + TRAINING[model])
+
+    def skipped(self, model: str) -> str:
+        """One sentence: why ``model`` does not train (empty when it does)."""
+        missing = self._missing(SAMPLING[model] + TRAINING[model])
+        by_reason: dict[str, list[str]] = {}
+        for name in missing:  # the same reason is said once, for all its functions, when the grammar allows
+            reason = self.verdicts[name].reason
+            by_reason.setdefault(reason if reason.startswith(("is ", "cannot ")) else name, []).append(name)
+        said = []
+        for key, names in by_reason.items():
+            reason = self.verdicts[names[0]].reason
+            if len(names) > 1 and reason.startswith("is "):
+                reason = "are " + reason[3:]
+            said.append(f"{labels(names)} {reason}")
+        return f"The {model} is skipped: {'; '.join(said)}." if said else ""
+
+    def first_steps(self) -> str:
+        """When nothing can train: the model closest to training, and what to finish for it (else empty)."""
+        if any(self.can_train(m) for m in TRAINING):
+            return ""
+        model = min(TRAINING, key=lambda m: len(self._missing(SAMPLING[m] + TRAINING[m])))
+        by_part: dict[str, list[str]] = {}
+        for name in self._missing(SAMPLING[model] + TRAINING[model]):
+            by_part.setdefault(PART_OF[name], []).append(f"`{name}`")
+        todo = ", then ".join(f"{_and(names)} in {part}.ipynb (Part {NUMBER[part]})" for part, names in by_part.items())
+        return (f"Nothing can train yet, and that is fine: each function you finish brings a model closer. "
+                f"The nearest is the {model}: finish {todo}, save, and run this notebook again.")
 
     def summary(self) -> str:
-        width = max(len(name) for name in self.choices)
+        width = max(len(n) for n in self.verdicts) + len(" (bonus)")
         lines = [self.heading, ""]
         for names in USED.values():
             for name in names:
-                choice = self.choices[name]
-                mark = self.whose if choice.yours else "kit"
-                lines.append(f"  {name:<{width}}  {mark:<{len(self.whose)}}  {choice.note}")
-        owner = "yours" if self.whose == "yours" else f"the {self.whose} solutions"
-        lines += ["", f"{len(self.yours)} of {len(self.choices)} functions are {owner}."]
-        if len(self.yours) < len(self.choices):
-            lines.append("Where it says kit, the kit's own stand-in is used, for the reason given. Finish a function, "
-                         "save its notebook, and run this cell again to train with yours.")
+                v = self.verdicts[name]
+                shown = f"{name} (bonus)" if name in BONUS else name
+                note = f"usable: {self.whose} {name}, from {v.where}" if v.usable else v.reason
+                lines.append(f"  {'✓' if v.usable else '✗'} {shown:<{width}} {note}")
+        usable = sum(v.usable for v in self.verdicts.values())
+        lines += ["", f"{usable} of {len(self.verdicts)} functions are usable.", ""]
+        for model in TRAINING:
+            if self.can_train(model):
+                lines.append(f"The {model} trains with {self.whose} functions.")
+            else:
+                writes = " It still writes a sample, untrained." if self.can_sample(model) else ""
+                lines.append(self.skipped(model) + writes)
+        if not any(self.can_train(m) for m in TRAINING):
+            lines += ["", self.first_steps()]
+        elif usable < len(self.verdicts):
+            lines += ["", "Finish a function, save its notebook, and run this notebook again to train more."]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
         return self.summary()
+
+    @contextlib.contextmanager
+    def guard(self, model: str, doing: str = "training"):
+        """Within this block an error stops ``model`` only, with one sentence naming the function that failed."""
+        try:
+            yield
+        except FunctionFailed as exc:
+            error = exc.error
+            text = f"{type(error).__name__}: {str(error).strip()[:200]}" if str(error).strip() else type(error).__name__
+            self.failed[model] = f"{exc.name} raised {text}"
+            print(f"The {model} stopped while {doing}: your {label(exc.name)} raised {text}. "
+                  f'Run check("{exc.name}") in {PART_OF[exc.name]}.ipynb to find out more.')
+        except Diverged as exc:
+            self.failed[model] = f"its loss became {exc.loss} at update {exc.step}"
+            print(f"The {model} stopped at update {exc.step}: its loss became {exc.loss}. One of its functions "
+                  f"returned nan or inf; their checks will say which.")
+        except Exception as exc:  # noqa: BLE001 - the notebook's own code tripping over a returned value
+            self.failed[model] = f"{type(exc).__name__}: {exc}"
+            print(f"The {model} stopped while {doing}: {type(exc).__name__}: {str(exc)[:200]} "
+                  "(on something one of its functions returned).")
 
 
 _forced: Functions | None = None
 _overrides: dict[str, Any] = {}
 
 
-def load_functions(folder: str | Path | None = None, *, show: bool = True) -> Functions:
-    """The capstone's functions: yours from the notebooks beside this one where they work, else the kit's.
+def judge(found: dict[str, tuple[Any, str]], problems: dict[str, str]) -> dict[str, Verdict]:
+    """A verdict per function: ``found`` maps a name to (the function, its file), ``problems`` to why it is missing."""
+    verdicts: dict[str, Verdict] = {}
+    usable: dict[str, Callable] = {}
+    for name in probes.ORDER:
+        if name not in found:
+            verdicts[name] = Verdict(name, None, problems.get(name, "is not defined"))
+            continue
+        fn, where = found[name]
+        reason = probes.probe(name, fn, usable)
+        verdicts[name] = Verdict(name, fn if reason is None else None, reason, where)
+        if reason is None:
+            usable[name] = fn
+    return verdicts
 
-    For each part, ``<part>.ipynb`` (or ``<part>.py``) in ``folder`` (default:
-    the current folder, which is the notebook's own) is run quietly, without
-    its check and plot cells. Each function the capstone needs is then taken
-    from it if it is defined, does not raise, leaves its arguments alone and
-    agrees with the kit's stand-in on a small test; otherwise the stand-in is
-    used, and the summary says why.
+
+def load_functions(folder: str | Path | None = None, *, show: bool = True) -> Functions:
+    """Your functions for the capstone, from your notebooks beside this one; prints what trains and what is skipped.
+
+    For each part, ``<part>.ipynb`` (else ``<part>.py``) in ``folder`` (default:
+    the current folder, the notebook's own) runs quietly, without its check and
+    plot cells. Each function the capstone needs is then tried on a tiny input
+    (:mod:`.probes`); a function that is missing, still a stub, raises, changes
+    its arguments or gives output that cannot be right is not used, and the
+    summary says why and which models are skipped for it.
     """
     if _forced is not None:
         functions = _forced
     else:
         folder = Path(folder) if folder is not None else Path.cwd()
-        choices: dict[str, Choice] = {}
+        found: dict[str, tuple[Any, str]] = {}
+        problems: dict[str, str] = {}
         for part, names in USED.items():
             loaded = run_part_file(folder, part)
+            where = loaded.path.name if loaded.path else f"{part}.ipynb"
             for name in names:
-                choices[name] = _choose(name, loaded)
-        functions = Functions(choices, f"Functions for the capstone, from the notebooks in {folder}:")
+                if loaded.problem:
+                    problems[name] = loaded.problem
+                elif name in loaded.namespace:
+                    found[name] = (loaded.namespace[name], where)
+                else:
+                    problems[name] = f"is not defined in {where}" + (f" ({loaded.cell_errors[0]})" if loaded.cell_errors else "")
+        functions = Functions(judge(found, problems), f"Your functions for the capstone, from the notebooks in {folder}:")
     if show:
         print(functions.summary())
     return functions
 
 
-def _choose(name: str, loaded: PartFile) -> Choice:
-    standin = STANDINS[name]
-    bonus = f" (bonus of {BONUS[name]})" if name in BONUS else ""
-    if loaded.problem:
-        return Choice(name, standin, False, loaded.problem)
-    where = loaded.path.name if loaded.path else loaded.part
-    if name not in loaded.namespace:
-        reason = f"{where} defines no {name}{bonus}"
-        if loaded.cell_errors:
-            reason += f"; {loaded.cell_errors[0]}"
-        return Choice(name, standin, False, reason)
-    fn = loaded.namespace[name]
-    reason = why_not_usable(name, fn)
-    if reason is None:
-        return Choice(name, fn, True, f"from {where}")
-    return Choice(name, standin, False, f"{reason}{bonus}")
-
-
 def reference_functions(solutions_dir: Path) -> Functions:
-    """Every function from the reference solutions (for ``rnnkit demo``; the trusted side only)."""
-    from . import content
+    """Every function from the reference solutions in ``solutions/`` (for ``rnnkit demo``: the instructor's side only)."""
+    from . import content  # not in the student edition: students have no solutions/
 
-    choices = {}
+    found = {}
     for part, names in USED.items():
         module = content.load_reference(solutions_dir, part)
         for name in names:
-            choices[name] = Choice(name, getattr(module, name), True, f"solutions/{part}.py")
-    return Functions(choices, "rnnkit demo: the capstone runs on the reference solutions.", whose="reference")
-
-
-def standin_functions() -> Functions:
-    """Every function from the kit's stand-ins."""
-    choices = {name: Choice(name, fn, False, "stand-in") for name, fn in STANDINS.items() if name != "sigmoid"}
-    return Functions(choices, "The kit's stand-ins for every function.")
+            found[name] = (getattr(module, name), f"solutions/{part}.py")
+    return Functions(judge(found, {}), "rnnkit demo: the capstone runs on the reference solutions.", whose="the reference")
 
 
 @contextlib.contextmanager
@@ -624,8 +387,8 @@ def run_capstone(solutions_dir: Path, out_dir: Path, *, steps: int | None = None
     written = []
     for index, num in enumerate(plt.get_fignums(), start=1):
         figure = plt.figure(num)
-        label = re.sub(r"[^A-Za-z0-9_.-]+", "_", figure.get_label() or f"figure_{index}")
-        path = out_dir / f"{label}.png"
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", figure.get_label() or f"figure_{index}")
+        path = out_dir / f"{stem}.png"
         figure.savefig(path, dpi=110)
         written.append(path)
     plt.close("all")

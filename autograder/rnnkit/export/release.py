@@ -1,9 +1,12 @@
 """``rnnkit release``: the folder students get.
 
-* ``<part>.ipynb``: the notebooks of ``assignments/``, byte for byte what ``rnnkit build`` writes;
+* ``<part>.ipynb``: the notebooks of ``assignments/``, byte for byte what ``rnnkit build`` writes,
+  the ungraded capstone ``char_rnn.ipynb`` included;
 * ``public_checks.json``: the public cases and their answers;
 * ``rnnkit/``: the student edition of the kit (:mod:`.runtime`), so that
-  ``from rnnkit.checks import make_check`` works with numpy alone;
+  ``from rnnkit.checks import make_check`` works with numpy alone, and
+  ``from rnnkit import demo`` (the capstone, which trains with the student's
+  own functions only) with numpy and matplotlib;
 * ``requirements.txt`` and ``README.md`` for students.
 
 Nothing else: no reference code, no hidden tests, no ``course.yml``.
@@ -50,12 +53,22 @@ whether it passes and, if not, what was expected versus found, with a hint. For
 gradients it also compares your backward pass with finite differences of your own
 forward pass, so you know which of the two to fix.
 
-## Handing in
+{capstone}## Handing in
 
 Hand in the notebooks (`<part>.ipynb`) as your instructor asks. The grader runs
 every function on hidden test cases with other, random inputs: passing the public
 checks is a good sign, not a guarantee. Only the notebooks are graded; the other
 files in this folder are not needed in your submission.
+"""
+
+CAPSTONE = """## The capstone: `char_rnn.ipynb`
+
+Ungraded, nothing to fill in: it trains a character-level language model (a
+vanilla RNN, an LSTM and a GRU) with your own functions from the notebooks
+beside it. It says which of your functions it can use, and trains each model
+whose functions all work; the others are skipped, with the reason. Run it
+again whenever you finish a part.
+
 """
 
 REQUIREMENTS = "numpy>=1.24\nmatplotlib\njupyterlab\n"
@@ -90,7 +103,8 @@ def plan(course: Course) -> tuple[dict[str, str], dict[str, str]]:
         modules |= needs
     files.update(runtime.package_files(modules))
     table = "\n".join(f"| `{p.name}.ipynb` | {p.title} |" for p in course.parts if f"{p.name}.ipynb" in files)
-    files["README.md"] = README.format(title=course.title, table=table)
+    capstone = CAPSTONE if "char_rnn.ipynb" in files else ""
+    files["README.md"] = README.format(title=course.title, table=table, capstone=capstone)
     files["requirements.txt"] = REQUIREMENTS
     return files, left_out
 

@@ -5,11 +5,14 @@ have the instructor's kit (it holds the reference solutions), so every export
 that reaches students ships this folder beside the notebooks instead: the
 kit's own public-check modules copied verbatim, and a ``course.py`` reduced to
 the :class:`~rnnkit.course.Tolerance` the checks need. No reference code, no
-hidden-test generators, no ``course.yml``.
+hidden-test generators, no ``course.yml``. ``rnnkit release`` also ships the
+modules its notebooks import (the capstone's ``demo.py``, with the modules and
+the data file it needs: :data:`DATA`).
 
 :func:`package_files` refuses to build when a copied module imports anything
-beyond the standard library, numpy and the other copied modules, so a later
-change to the kit cannot silently break (or bloat) the student edition.
+beyond the standard library, numpy, matplotlib and the other copied modules,
+or is :data:`WITHHELD`, so a later change to the kit cannot silently break (or
+bloat, or leak into) the student edition.
 """
 from __future__ import annotations
 
@@ -40,7 +43,8 @@ _INIT = '''"""rnnkit, student edition: the public checks of the course notebooks
     from rnnkit.checks import make_check
 
 Made by `rnnkit release` (or an nbgrader / otter export) from the instructor's
-kit. It holds no solutions and no hidden tests, and needs numpy only.
+kit. It holds no solutions and no hidden tests. The checks need numpy only;
+the capstone (`rnnkit.demo`, in the release) also draws with matplotlib.
 """
 '''
 
@@ -52,14 +56,23 @@ from dataclasses import dataclass
 
 '''
 
+#: Data files a shipped module reads (with ``importlib.resources``), shipped with it.
+DATA = {
+    "demo.py": ("data/the_raven.txt",),
+}
+
 #: Packages a student is expected to have (the notebooks' plots use matplotlib when it is there).
 _THIRD_PARTY = {"numpy", "matplotlib"}
 _KIT_IMPORT = re.compile(r"^\s*(?:from|import)\s+rnnkit\.([A-Za-z_][\w.]*)", re.MULTILINE)
 _KIT_FROM_IMPORT = re.compile(r"^\s*from\s+rnnkit\s+import\s+(.+)$", re.MULTILINE)
 
 #: Kit modules that never go to students, and why. A notebook that needs one is left out of the student edition.
+#: (The capstone's ``demo.py`` ships: it trains with the student's own functions and implements none.)
 WITHHELD = {
-    "demo.py": "it holds working stand-in implementations of the graded functions",
+    "content.py": "it loads the reference solutions",
+    "cases.py": "it generates the hidden test cases",
+    "mistakes.py": "it recognises mistakes by recomputing the graded functions",
+    "grading.py": "it grades",
 }
 
 
@@ -192,8 +205,10 @@ def package_files(also=frozenset()) -> dict[str, str]:
     files: dict[str, str] = {"__init__.py": _INIT, "course.py": _COURSE + inspect.getsource(Tolerance)}
     for name in sorted(names):
         files[name] = (kit / name).read_text(encoding="utf-8")
-    for name, text in files.items():
+    for name, text in list(files.items()):
         _check_imports(name, text)
+        for data in DATA.get(name, ()):
+            files[data] = (kit / data).read_text(encoding="utf-8")
     return {f"{PACKAGE}/{name}": text for name, text in sorted(files.items())}
 
 
