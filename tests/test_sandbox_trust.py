@@ -219,7 +219,7 @@ def test_the_zygote_never_holds_a_students_file_or_result(course, tmp_path):
     with Pool(1, course.limits) as pool:
         for _ in range(3):
             task = Task(("s", part.name), part.name, "rnn_forward.py", source.encode(), [f.name for f in part.functions],
-                        inputs=caseset.inputs(), case_counts=caseset.case_counts(), caps=caseset.caps(), seconds=60)
+                        inputs=caseset.inputs, case_counts=caseset.case_counts, caps=caseset.caps, seconds=60)
             pool.handles[0].run(task, Keep())
         assert any(np.float64(value).tobytes() in p for p in received), "the test's result bytes never came back"
         pids = _zygote_pids(pool)

@@ -176,9 +176,9 @@ def grade_class(
         def __init__(self, task: Task):
             self.task = task
             self.caseset, self.diagnoser = draws.for_task(task.key[0], task.part, task.data)
-            task.inputs = self.caseset.inputs()
-            task.case_counts = self.caseset.case_counts()
-            task.caps = self.caseset.caps()
+            task.inputs = self.caseset.inputs
+            task.case_counts = self.caseset.case_counts
+            task.caps = self.caseset.caps
             self.scorer = TaskScorer(task, course, self.caseset, results[task.key[0]].parts[task.part])
 
         def frame(self, header: dict, payload: bytes) -> None:

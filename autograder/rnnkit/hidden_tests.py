@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -69,13 +70,16 @@ class CaseSet:
         }
         return cls(part, seed, cases, expected)
 
+    @cached_property
     def inputs(self) -> bytes:
         """What the worker receives: the arguments only."""
         return calls.to_bytes(*calls.encode({"cases": {name: [c.args for c in cs] for name, cs in self.cases.items()}}))
 
+    @cached_property
     def case_counts(self) -> dict[str, int]:
         return {name: len(cs) for name, cs in self.cases.items()}
 
+    @cached_property
     def caps(self) -> dict[str, int]:
         """Per function, the largest result payload accepted for one case: twice the answer and arguments, in float64."""
         caps = {}

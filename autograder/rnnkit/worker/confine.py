@@ -250,11 +250,11 @@ class Confinement:
 
 
 _PR_SET_NO_NEW_PRIVS = 38
+_LIBC = ctypes.CDLL(None, use_errno=True)
 
 
 def _no_new_privs() -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    _LIBC.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
 
 
 def available_layers(limits: dict, uid: int | None, hidden: list[str]) -> list[str]:

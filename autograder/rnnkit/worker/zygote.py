@@ -28,6 +28,7 @@ import select
 import shutil
 import signal
 import socket
+import stat
 import sys
 import tempfile
 import time
@@ -237,7 +238,10 @@ def _file_size(path: str) -> int:
 
 
 def _remove_owned(place: str, uid: int) -> None:
-    """Remove every entry under ``place`` owned by ``uid`` (run as that uid: it can remove only its own)."""
+    """Remove every entry of ``place`` owned by ``uid`` (run as that uid: it can remove only its own).
+
+    Only folders anyone may write to are searched further: the uid can have created nothing elsewhere.
+    """
     try:
         entries = list(os.scandir(place))
     except OSError:
@@ -247,15 +251,16 @@ def _remove_owned(place: str, uid: int) -> None:
             info = entry.stat(follow_symlinks=False)
         except OSError:
             continue
+        is_dir = stat.S_ISDIR(info.st_mode)
         if info.st_uid == uid:
-            if entry.is_dir(follow_symlinks=False):
+            if is_dir:
                 shutil.rmtree(entry.path, ignore_errors=True)
             else:
                 try:
                     os.unlink(entry.path)
                 except OSError:
                     pass
-        elif entry.is_dir(follow_symlinks=False):
+        elif is_dir and info.st_mode & stat.S_IWOTH:
             _remove_owned(entry.path, uid)
 
 
