@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from ..clihelp import FullHelpGroup
 from . import ExportError
 
 
@@ -34,7 +35,7 @@ def release_command(out_dir: Path) -> None:
     click.echo(f"Wrote the student release ({len(written)} files) to {out_dir}/. It holds no reference code and no hidden tests.")
 
 
-@click.group("export")
+@click.group("export", cls=FullHelpGroup)
 def export_group() -> None:
     """Export the course to Gradescope, nbgrader or otter-grader."""
 
