@@ -162,25 +162,44 @@ def build_zip(course: Course, out_file: Path, seed: int, visibility: str = "visi
 
 
 def find_submission(folder: Path, course: Course):
-    """The submission's part files, wherever they are under ``folder`` (Gradescope keeps uploaded folders)."""
-    from ..grading import SUFFIXES, Submission
+    """The submission's part files, wherever they are under ``folder`` (Gradescope keeps uploaded folders).
+
+    Renamed copies (``rnn_forward (1).ipynb``, ``RNN_Forward.ipynb``) count, as in
+    :mod:`..discovery`; among a part's files the exact name wins, then the one
+    nearest the top, then the notebook. A missing part's note lists the files found.
+    """
+    from ..discovery import PartFile, Submission, choose, part_of
 
     parts = {p.name for p in course.parts}
-    found: dict[str, list[tuple[int, int, Path]]] = {}
+    found: dict[str, list[tuple[int, PartFile]]] = {}
+    everything: list[str] = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
         depth = len(Path(dirpath).relative_to(folder).parts)
-        for name in filenames:
+        for name in sorted(filenames):
             path = Path(dirpath) / name
-            if path.suffix in SUFFIXES and path.stem in parts and not path.is_symlink():
-                found.setdefault(path.stem, []).append((depth, SUFFIXES.index(path.suffix), path))
+            if name.startswith("."):
+                continue
+            everything.append(str(path.relative_to(folder)))
+            candidate = part_of(path, parts)
+            if candidate is not None and not path.is_symlink():
+                found.setdefault(candidate.part, []).append((depth, candidate))
     files, notes = {}, {}
-    for part, candidates in found.items():
-        candidates.sort()
-        files[part] = candidates[0][2]
-        if len(candidates) > 1:
-            others = ", ".join(str(c[2].relative_to(folder)) for c in candidates[1:])
-            notes[part] = [f"{candidates[0][2].relative_to(folder)} was graded; also handed in, not graded: {others}."]
+    for part in course.parts:
+        if part.name not in found:
+            listed = ", ".join(f"`{name}`" for name in everything[:20]) or "none"
+            notes[part.name] = [f"No `{part.name}.ipynb` or `{part.name}.py` was found. The files found: {listed}."]
+            continue
+        pool = [(depth, c) for depth, c in found[part.name] if c.exact] or found[part.name]
+        shallowest = min(depth for depth, _ in pool)
+        group = [c for depth, c in pool if depth == shallowest]
+        chosen, part_notes = choose(group, relative_to=folder)
+        others = [c for _, c in found[part.name] if c not in group]
+        if others:
+            part_notes.append("Also handed in, not graded: " + ", ".join(f"`{c.path.relative_to(folder)}`" for c in others) + ".")
+        files[part.name] = chosen.path
+        if part_notes:
+            notes[part.name] = part_notes
     return Submission("submission", folder, files, [], notes)
 
 
