@@ -130,3 +130,9 @@ def grade_nbgrader(course_dir: Path, assignment: str | None, out_dir: Path, jobs
             f"{item.name}: wrote the scores of {len(item.students)} students into the gradebook of {course_dir} "
             f"(nbgrader export and formgrader show them), and {folder / 'grades.csv'} with feedback in {folder}/."
         )
+        if item.unreleased:
+            click.echo(
+                f"note: no released notebook for {', '.join(item.unreleased)} in {course_dir}/release/{item.name}/, so nbgrader's "
+                f"feedback cannot show them; run `nbgrader generate_assignment {item.name}` there, then grade again."
+            )
+        click.echo(f"Next, for nbgrader's feedback with these scores, from {course_dir}: nbgrader generate_feedback {item.name}")
