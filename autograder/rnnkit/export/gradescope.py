@@ -56,7 +56,7 @@ fi
 
 # Student code runs under another uid: it must not read the reference solutions.
 chmod -R go-rwx "$SOURCE"
-"$ROOT/venv/bin/python" -c "from rnnkit.sandbox.pool import MODE_WORDS, best_mode; print('rnnkit sandbox:', MODE_WORDS[best_mode()])"
+"$ROOT/venv/bin/python" -m rnnkit.export.gradescope --root "$ROOT" --describe-sandbox
 """
 
 RUN = r"""#!/usr/bin/env bash
@@ -81,10 +81,13 @@ dependencies = {dependencies}
 where = ["src"]
 
 [tool.setuptools.package-data]
-rnnkit = ["*.json", "**/*.json", "*.txt", "**/*.txt", "example_class/*", "example_class/**/*"]
+rnnkit = ["*.json", "**/*.json", "*.txt", "**/*.txt"]
 """
 
 _SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints"}
+#: Folders of the kit's package the autograder never needs: the bundled example class holds
+#: hostile student files (fork and memory bombs) that have no business in a course's image.
+_LEFT_OUT_OF_ZIP = {"example_class"}
 
 
 def dependencies(course: Course) -> list[str]:
@@ -104,6 +107,24 @@ def dependencies(course: Course) -> list[str]:
     return [r for r in (requires("rnnkit") or []) if "extra ==" not in r]
 
 
+def pinned(requirements: list[str]) -> list[str]:
+    """Each requirement at the exact version installed here (what the kit was tested with), e.g. ``numpy==2.1.3``.
+
+    A requirement that is not installed here keeps its range, so the zip still says what the kit needs.
+    """
+    import re
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = []
+    for requirement in requirements:
+        name = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement.strip())
+        try:
+            out.append(f"{name.group(0)}=={version(name.group(0))}" if name else requirement)
+        except PackageNotFoundError:
+            out.append(requirement)
+    return out
+
+
 def _version() -> str:
     try:
         from importlib.metadata import version
@@ -113,10 +134,13 @@ def _version() -> str:
         return "0"
 
 
-def _tree(folder: Path, prefix: str) -> dict[str, Path]:
+def _tree(folder: Path, prefix: str, leave_out: set[str] = frozenset()) -> dict[str, Path]:
     files = {}
     for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.endswith(".egg-info"))
+        top = Path(dirpath) == folder
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in _SKIP_DIRS and not d.endswith(".egg-info") and not (top and d in leave_out)
+        )
         for name in sorted(filenames):
             if name.endswith((".pyc", ".pyo")):
                 continue
@@ -130,7 +154,7 @@ def contents(course: Course, seed: int, visibility: str = "visible") -> dict[str
     if visibility not in VISIBILITIES:
         raise ExportError(f"visibility {visibility!r}: choose one of {', '.join(VISIBILITIES)}")
     package = Path(__file__).resolve().parents[1]
-    deps = dependencies(course)
+    deps = pinned(dependencies(course))
     files: dict[str, bytes | Path] = {
         "setup.sh": SETUP.encode(),
         "run_autograder": RUN.format(seed=int(seed), visibility=visibility).encode(),
@@ -138,7 +162,7 @@ def contents(course: Course, seed: int, visibility: str = "visible") -> dict[str
         "kit/pyproject.toml": PYPROJECT.format(version=_version(), dependencies=json.dumps(deps)).encode(),
         "kit/course.yml": course.root / "course.yml",
     }
-    files.update(_tree(package, "kit/src/rnnkit"))
+    files.update(_tree(package, "kit/src/rnnkit", leave_out=_LEFT_OUT_OF_ZIP))
     files.update(_tree(course.solutions_dir, "kit/solutions"))
     return files
 
@@ -203,11 +227,76 @@ def find_submission(folder: Path, course: Course):
     return Submission("submission", folder, files, [], notes)
 
 
+def sandbox_words(root: Path, mode: str) -> str:
+    """What the sandbox protects in this container, in words: checked, not assumed.
+
+    Gradescope's container differs from an instructor's machine: ``setup.sh`` has made
+    ``ROOT/source`` (the reference solutions and ``course.yml``) readable by root only,
+    and the grader runs as root, so even the ``uid`` sandbox keeps the reference away.
+    """
+    source = Path(root) / "source"
+    try:
+        private = stat.S_IMODE(source.stat().st_mode) & 0o077 == 0
+    except OSError:
+        private = False
+    where = f"{source} (the reference solutions)"
+    if mode == "none":
+        return f"no bubblewrap and not root: student code runs as the grader's own user and can read {where}"
+    lock = f"{where} is readable by root only" if private else f"{where} is readable by others: run setup.sh as root"
+    if mode == "bwrap":
+        return f"bubblewrap sandbox (read-only system, no course files, no network, own PID namespace); {lock}"
+    if private:
+        return (
+            f"separate unprivileged uid, no bubblewrap: student code cannot read {where}, which is readable by root only; "
+            "it can read other world-readable files, reach the network and write to /tmp until its files are swept"
+        )
+    return f"separate unprivileged uid, no bubblewrap, and {lock}: student code could read the reference"
+
+
+def _is_skipped_bonus(result, student) -> bool:
+    """A bonus function the student did not attempt: still a stub, or its part not handed in."""
+    notes = student.parts.get(result.function.part)
+    return result.function.bonus and (result.not_implemented or notes is None or not notes.filename)
+
+
+def _extra_credit(data: dict, student, course: Course) -> None:
+    """Bonus functions as Gradescope extra credit, so that every total agrees.
+
+    A test's ``max_score`` is what the assignment's total is made of; a bonus test
+    gets ``max_score`` 0 and its points as ``score``, which Gradescope adds above the
+    total. So the tests' maxima add up to the course's possible points (bonus
+    excluded), the top-level ``score`` is the sum of the tests' scores (bonus
+    included), and the summary line says both. A bonus nobody attempted is not a
+    failure: its ``status`` is ``passed`` and its output says it was optional.
+    """
+    results = list(student.functions.values())
+    for test, result in zip(data.get("tests", []), results):
+        if not result.function.bonus:
+            continue
+        test["max_score"] = 0
+        test["score"] = result.score
+        worth = f"Bonus (extra credit): up to {result.function.points:g} points above the total."
+        if _is_skipped_bonus(result, student):
+            test["status"] = "passed"
+            test["output"] = f"{worth} Not attempted; nothing is lost."
+        else:
+            test["status"] = "passed" if result.passed else "failed"
+            test["output"] = f"{worth}\n\n{test.get('output', '')}"
+    bonus = round(sum(r.score for r in results if r.function.bonus), 2)
+    total = round(sum(test["score"] for test in data.get("tests", [])), 2)
+    data["score"] = total
+    line = f"{total:g} / {course.possible:g} points"
+    if bonus:
+        line += f", {bonus:g} of them extra credit from bonus functions"
+    data["output"] = line + ". Each test below is one function."
+
+
 def results(student, course: Course, visibility: str, mode_words: str) -> dict:
     """Gradescope's results.json: the kit's per-function tests, with notes about the files graded."""
     from ..feedback import gradescope_results
 
     data = gradescope_results(student, course)
+    _extra_credit(data, student, course)
     lines = [data.get("output", "")]
     for part in course.parts:
         notes = student.parts.get(part.name)
@@ -231,7 +320,7 @@ def run(root: Path, seed: int, visibility: str = "visible") -> int:
     """Grade ``root/submission`` and write ``root/results/results.json``; 0 when graded."""
     from ..course import load_course
     from ..grading import grade_class
-    from ..sandbox.pool import MODE_WORDS, best_mode
+    from ..sandbox.pool import best_mode
 
     out = root / "results" / "results.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -239,9 +328,10 @@ def run(root: Path, seed: int, visibility: str = "visible") -> int:
         course = load_course()
         submission = find_submission(root / "submission", course)
         mode = best_mode()
-        print(f"rnnkit: grading {len(submission.files)} part file(s) in the {mode} sandbox: {MODE_WORDS[mode]}")
+        words = sandbox_words(root, mode)
+        print(f"rnnkit: grading {len(submission.files)} part file(s) in the {mode} sandbox: {words}")
         (student,) = grade_class([submission], course, seed=seed, jobs=os.cpu_count() or 1, mode=mode)
-        data = results(student, course, visibility, MODE_WORDS[mode])
+        data = results(student, course, visibility, words)
         if not submission.files:
             data["output"] = (
                 "No notebook of the course was found in your submission: hand in "
@@ -268,9 +358,17 @@ def run(root: Path, seed: int, visibility: str = "visible") -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rnnkit.export.gradescope", description="Grade a Gradescope submission.")
     parser.add_argument("--root", type=Path, default=Path(os.environ.get("AUTOGRADER_ROOT", "/autograder")))
-    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--seed", type=int)
     parser.add_argument("--visibility", choices=VISIBILITIES, default="visible")
+    parser.add_argument("--describe-sandbox", action="store_true", help="Say what the sandbox protects here, then exit.")
     args = parser.parse_args(argv)
+    if args.describe_sandbox:
+        from ..sandbox.pool import best_mode
+
+        print("rnnkit sandbox:", sandbox_words(args.root, best_mode()))
+        return 0
+    if args.seed is None:
+        parser.error("--seed is required to grade")
     return run(args.root, args.seed, args.visibility)
 
 
