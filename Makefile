@@ -1,28 +1,39 @@
 # Two commands do everything on a fresh machine:
-#   make grade   set up, then grade the bundled example class
-#   make test    set up, then run the kit's own tests
+#   make grade   set up what grading needs (light), then grade the bundled example class
+#   make test    set up everything (grading, tests, nbgrader and otter-grader), then run the kit's own tests
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+# One stamp per level of set-up: grading only, then everything.
+GRADE_STAMP := $(VENV)/.installed-grade
+STAMP       := $(VENV)/.installed
 
-.PHONY: setup grade test build bench bench-scale clean browser
+.PHONY: setup setup-grade grade test build bench bench-scale clean browser
 
+# What grading needs, and nothing else: the kit and its runtime dependencies.
+setup-grade: $(GRADE_STAMP)
+
+# Everything: grading, plus the test tools and the ecosystem the exports are tested against.
 setup: $(STAMP)
 
 # Re-install only when the project's metadata changes; an editable install
 # picks up code changes by itself.
-$(STAMP): pyproject.toml
+# --no-compile: Python compiles each module when first imported; compiling all of
+# them at install time would double the time of a light set-up.
+$(GRADE_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,ecosystem]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -e .
 	@# bubblewrap gives the grader's sandbox its strongest form (see README).
 	@command -v bwrap >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 	  (apt-get install -y -qq bubblewrap >/dev/null 2>&1 || (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq bubblewrap >/dev/null 2>&1)) ; } || \
 	  echo "note: bubblewrap is not installed; the grader will use its weaker sandbox (see README)"
-	touch $(STAMP)
+	touch $@
 
-grade: setup
+$(STAMP): $(GRADE_STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,ecosystem]'
+	touch $@
+
+grade: setup-grade
 	$(BIN)/rnnkit grade
 
 test: setup browser
@@ -36,7 +47,7 @@ browser:
 	  (apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 || (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1)) ; } || \
 	  echo "note: chromium is not installed; the browser test of the class report will be skipped (see README)"
 
-build: setup
+build: setup-grade
 	$(BIN)/rnnkit build
 
 clean:

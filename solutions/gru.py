@@ -50,6 +50,8 @@ check = make_check("gru", globals())
 # $t$: `x` is $(T, D)$ and `h` is $(T, H)$. $\odot$ is the elementwise
 # product. As in Part 4, the first $H$ columns of each weight matrix act on
 # the state and the last $D$ columns on the input.
+# The exact names, arguments and shapes are in the kit's student API,
+# [`docs/student-api.md`](../docs/student-api.md): the contract the grader checks.
 
 # %% [markdown]
 # ## Sigmoid, again
@@ -86,7 +88,7 @@ def sigmoid(z):
 #
 # $$ z_t = \sigma\big(W_z [h_{t-1}; x_t] + b_z\big) . $$
 #
-# In this kit (as in the seed text and in Olah's post) a **small** $z_t$
+# In this kit (as in Olah's post *Understanding LSTM Networks*) a **small** $z_t$
 # keeps the old state and a large $z_t$ overwrites it; you will see why in
 # the step below.
 

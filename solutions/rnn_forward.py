@@ -47,7 +47,10 @@ check = make_check("rnn_forward", globals())
 #
 # A whole sequence is a 2-D array whose row $t$ is step $t$: `x` has shape
 # $(T, D)$, `s` has shape $(T, H)$ and `o` has shape $(T, K)$. We work with one
-# sequence at a time, with no batch axis, and (as in the seed text) no biases.
+# sequence at a time, with no batch axis, and no biases (as in Denny Britz's
+# WildML *Recurrent Neural Networks Tutorial*, whose notation this part follows).
+# Every function's exact name, arguments and shapes are in the kit's student API,
+# [`docs/student-api.md`](../docs/student-api.md): the contract the grader checks.
 #
 # ## Unrolling
 #

@@ -23,6 +23,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
@@ -46,6 +47,62 @@ def softmax(z):
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 '''
+
+
+VISIBILITY = {"enum": ["hidden", "after_due_date", "after_published", "visible"]}
+FORMAT = {"enum": ["text", "html", "simple_format", "md", "ansi"]}
+
+#: results.json as Gradescope's autograder specification describes it
+#: (gradescope-autograders.readthedocs.io, "Autograder Specifications": output format,
+#: test case visibility, test case status, output string formatting).
+RESULTS_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "anyOf": [{"required": ["score"]}, {"required": ["tests"]}],
+    "properties": {
+        "score": {"type": "number"},
+        "execution_time": {"type": "number"},
+        "output": {"type": "string"},
+        "output_format": FORMAT,
+        "test_output_format": FORMAT,
+        "test_name_format": FORMAT,
+        "visibility": VISIBILITY,
+        "stdout_visibility": VISIBILITY,
+        "extra_data": {"type": "object"},
+        "tests": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "score": {"type": "number"},
+                    "max_score": {"type": "number", "minimum": 0},
+                    "status": {"enum": ["passed", "failed"]},
+                    "name": {"type": "string"},
+                    "name_format": FORMAT,
+                    "number": {"type": "string"},
+                    "output": {"type": "string"},
+                    "output_format": FORMAT,
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                    "visibility": VISIBILITY,
+                    "extra_data": {"type": "object"},
+                },
+            },
+        },
+        "leaderboard": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "value"],
+                "properties": {"name": {"type": "string"}, "value": {"type": ["number", "string"]}, "order": {"enum": ["asc", "desc"]}},
+            },
+        },
+    },
+}
+
+
+def check_results_format(results: dict) -> None:
+    jsonschema.Draft202012Validator(RESULTS_SCHEMA).validate(results)
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +151,18 @@ def test_the_zip_has_gradescope_layout_and_the_kit(autograder):
     assert "kit/src/rnnkit/worker/zygote.py" in names and "kit/solutions/rnn_forward.py" in names
     assert not any("__pycache__" in n or n.startswith("tests/") for n in names)
     assert "numpy" in autograder["requirements"]
+    assert not any("example_class" in n for n in names), "the example class's hostile files are not shipped"
+
+
+def test_requirements_are_pinned_to_the_tested_versions(autograder):
+    from importlib.metadata import version
+
+    lines = [line for line in autograder["requirements"].splitlines() if line.strip()]
+    assert lines
+    for line in lines:
+        name, _, pinned = line.partition("==")
+        assert pinned, f"{line!r} is not pinned"
+        assert pinned == version(name), line
 
 
 def test_setup_installs_the_kit_into_its_venv_and_locks_the_reference_away(autograder):
@@ -101,6 +170,9 @@ def test_setup_installs_the_kit_into_its_venv_and_locks_the_reference_away(autog
     where = run([str(root / "venv" / "bin" / "python"), "-c", "import rnnkit; print(rnnkit.__file__)"], cwd=root).stdout.strip()
     assert where.startswith(str(root / "venv")), f"the autograder's rnnkit is not the one it installed: {where}"
     assert "rnnkit sandbox:" in autograder["setup_output"]
+    assert "could read world-readable files such as solutions/" not in autograder["setup_output"]
+    if os.geteuid() == 0:
+        assert "readable by root only" in autograder["setup_output"], autograder["setup_output"][-1000:]
     for path in [root / "source", *(root / "source").rglob("*")]:
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, f"{path} is readable by others"
 
@@ -118,6 +190,11 @@ def test_a_correct_submission_gets_full_marks_and_cannot_read_the_reference(auto
     assert all(t["status"] == "passed" for t in results["tests"]), [t["name"] for t in results["tests"] if t["status"] != "passed"]
     assert results["stdout_visibility"] == "hidden"
     assert [t["name"].split(" ")[0] for t in results["tests"]] == [f.name for f in course.functions]
+    check_results_format(results)
+    bonus = [t for t in results["tests"] if "bonus" in t["name"]]
+    assert len(bonus) == 2 and all(t["max_score"] == 0 and t["score"] > 0 for t in bonus), "bonus as extra credit"
+    assert sum(t["max_score"] for t in results["tests"]) == pytest.approx(course.possible)
+    assert results["output"].startswith(f"{total:g} / {course.possible:g} points")
 
 
 def test_a_wrong_submission_gets_the_same_scores_as_rnnkit_grade(autograder, course, tmp_path):
@@ -139,3 +216,9 @@ def test_a_wrong_submission_gets_the_same_scores_as_rnnkit_grade(autograder, cou
     assert "Hint" in failed["output"] and not re.search(r"\d\.\d{6,}", failed["output"]), "feedback shows no hidden values"
     not_handed_in = next(t for t in results["tests"] if t["name"].startswith("lstm_forward"))
     assert not_handed_in["score"] == 0 and "handed in" in not_handed_in["output"]
+    check_results_format(results)
+    assert sum(t["max_score"] for t in results["tests"]) == pytest.approx(course.possible), "the maxima add up to the total"
+    assert sum(t["score"] for t in results["tests"]) == pytest.approx(results["score"])
+    assert results["output"].startswith(f"{results['score']:g} / {course.possible:g} points")
+    skipped = next(t for t in results["tests"] if t["name"].startswith("lstm_backward"))
+    assert skipped["status"] == "passed" and skipped["max_score"] == 0 and "Not attempted" in skipped["output"]

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -25,6 +27,16 @@ from rnnkit.build import render
 from rnnkit.cli import main
 
 from .ecosystem_helpers import BIN, kit_scores, mistakes, run
+
+#: A PATH without this venv's bin/: the README's commands must work without activating the venv.
+BARE_PATH = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if Path(p).resolve() != BIN.resolve()) or "/usr/bin:/bin"
+
+
+def run_bare(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """Run one of the venv's commands by its path, with the venv's bin/ not on PATH."""
+    result = subprocess.run(command, cwd=cwd, env={**os.environ, "PATH": BARE_PATH}, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"{command} exited {result.returncode}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result
 
 ASSIGNMENT = "rnn"
 HANDED_IN = ("rnn_forward", "bptt")
@@ -70,7 +82,7 @@ def nbgrader_course(tmp_path_factory, course):
     root = tmp_path_factory.mktemp("nbgrader") / "course"
     result = CliRunner().invoke(main, ["export", "nbgrader", "--out", str(root), "--assignment", ASSIGNMENT])
     assert result.exit_code == 0, result.output
-    run(["nbgrader", "generate_assignment", ASSIGNMENT], cwd=root)
+    run_bare([str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT], cwd=root)
     return root
 
 
@@ -101,9 +113,12 @@ def graded(nbgrader_course, course):
     autograded = {s: gradebook_scores(root, s) for s in ("alice", "bob", "mallory")}
     run(["nbgrader", "generate_feedback", ASSIGNMENT, "--student", "bob"], cwd=root)
 
+    # dana hands in bob's notebooks late: never autograded by nbgrader, graded by the kit only.
+    shutil.copytree(root / "submitted" / "bob", root / "submitted" / "dana")
     out = root.parent / "kit-grades"
-    run([str(BIN / "rnnkit"), "grade", "--nbgrader", str(root), ASSIGNMENT, "--out", str(out), "--jobs", "2"], cwd=root.parent)
-    by_kit = {s: gradebook_scores(root, s) for s in ("alice", "bob", "mallory")}
+    kit_run = run_bare([str(BIN / "rnnkit"), "grade", "--nbgrader", str(root), ASSIGNMENT, "--out", str(out), "--jobs", "2"], cwd=root.parent)
+    by_kit = {s: gradebook_scores(root, s) for s in ("alice", "bob", "mallory", "dana")}
+    run_bare([str(BIN / "nbgrader"), "generate_feedback", ASSIGNMENT, "--student", "dana"], cwd=root)
     run(["nbgrader", "export", "--to", str(root.parent / "export.csv")], cwd=root)
     with open(root.parent / "export.csv", newline="") as f:
         exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(f)}
@@ -113,6 +128,7 @@ def graded(nbgrader_course, course):
         "exported": exported,
         "kit": kit_scores(course, students),
         "out": out / ASSIGNMENT,
+        "kit_output": kit_run.stdout + kit_run.stderr,
     }
 
 
@@ -121,8 +137,11 @@ def test_generate_assignment_gives_the_notebooks_of_assignments(nbgrader_course,
     for part in course.parts:
         expected = nbformat.reads(built[f"{part.name}.ipynb"], as_version=4)
         generated = nbformat.read(nbgrader_course / "release" / ASSIGNMENT / f"{part.name}.ipynb", as_version=4)
+        setup = f'check = make_check("{part.name}", globals())'
+        assert sum(setup in c.source for c in expected.cells) == 1, part.name
+        strict = [c.source.replace(setup, setup[:-1] + ", raise_on_failure=True)") for c in expected.cells]
         assert [(c.cell_type, c.source, c.metadata.get("tags")) for c in generated.cells] == [
-            (c.cell_type, c.source, c.metadata.get("tags")) for c in expected.cells
+            (c.cell_type, source, c.metadata.get("tags")) for c, source in zip(expected.cells, strict)
         ], part.name
         for cell in generated.cells:
             assert "BEGIN HIDDEN TESTS" not in cell.source and "BEGIN SOLUTION" not in cell.source
@@ -160,8 +179,9 @@ def test_rnnkit_grade_nbgrader_writes_the_kits_scores_into_the_gradebook(graded,
     for student in ("alice", "bob"):
         assert graded["by_kit"][student] == graded["kit"][student], student
         assert graded["exported"][student] == pytest.approx(sum(graded["kit"][student].values()))
+    assert graded["by_kit"]["dana"] == graded["kit"]["bob"], "a submission nbgrader never autograded"
     rows = list(csv.DictReader(open(graded["out"] / "grades.csv", newline="")))
-    assert {r["student"] for r in rows} == {"alice", "bob", "mallory"}
+    assert {r["student"] for r in rows} == {"alice", "bob", "mallory", "dana"}
     assert (graded["out"] / "bob" / "feedback.md").read_text().count("###") >= len(course.functions)
 
 
@@ -178,3 +198,29 @@ def test_feedback_shows_no_hidden_tests(graded, nbgrader_course):
     html = (nbgrader_course / "feedback" / "bob" / ASSIGNMENT / "rnn_forward.html").read_text()
     assert "hidden case" in html, "the hidden tests' report in words"
     assert packed[:100] not in html and "hidden_score" not in html and "HIDDEN TESTS" not in html
+
+
+def test_validate_fails_on_an_untouched_notebook_and_passes_a_solved_one(graded, nbgrader_course):
+    untouched = run_bare([str(BIN / "nbgrader"), "validate", str(nbgrader_course / "release" / ASSIGNMENT / "rnn_forward.ipynb")], cwd=nbgrader_course)
+    assert "Success!" not in untouched.stdout and "VALIDATION FAILED" in untouched.stdout, untouched.stdout[-2000:]
+    assert "does not pass its public checks yet" in untouched.stdout
+    solved = nbgrader_course / "submitted" / "alice" / ASSIGNMENT / "rnn_forward.ipynb"
+    passed = run_bare([str(BIN / "nbgrader"), "validate", str(solved)], cwd=nbgrader_course)
+    assert "Success!" in passed.stdout, passed.stdout[-2000:]
+
+
+def test_generate_feedback_after_rnnkit_grade_shows_the_kits_scores_and_words(graded, nbgrader_course, course):
+    folder = nbgrader_course / "feedback" / "dana" / ASSIGNMENT
+    html = (folder / "rnn_forward.html").read_text()
+    scores = graded["kit"]["bob"]
+    for function in course.part("rnn_forward").functions:
+        assert f"rnnkit: {scores[function.name]:g} / {function.points:g} points" in html, function.name
+    assert "Likely mistake" in html and "Hint" in html, "the kit's words"
+    source = (nbgrader_course / "source" / ASSIGNMENT / "rnn_forward.ipynb").read_text()
+    packed = max(re.findall(r'\\"([A-Za-z0-9+/=]{200,})\\"', source), key=len)
+    assert packed[:100] not in html and "hidden_score" not in html and "HIDDEN TESTS" not in html
+    assert not (folder / "softmax_derivative.html").exists(), "a part dana did not hand in"
+
+
+def test_rnnkit_grade_nbgrader_prints_no_sqlalchemy_warnings(graded):
+    assert "SAWarning" not in graded["kit_output"], graded["kit_output"][-2000:]

@@ -82,6 +82,19 @@ def test_otter_assign_gives_students_the_kits_notebook_with_grader_check(assigne
             assert not re.search(r"[A-Za-z0-9+/=]{200,}", text), f"a packed hidden case in {path}"
 
 
+def test_the_student_folder_says_otter_is_needed_and_lists_the_requirements(assigned, exported, course):
+    from importlib.metadata import version
+
+    for part in course.parts:
+        requirements = (exported / part.name / "requirements.txt").read_text().splitlines()
+        assert f"otter-grader=={version('otter-grader')}" in requirements and any(r.startswith("numpy") for r in requirements)
+    student = assigned / "student"
+    requirements = (student / "requirements.txt").read_text()
+    assert f"otter-grader=={version('otter-grader')}" in requirements
+    note = (student / "README.md").read_text()
+    assert "otter-grader" in note and "pip install -r requirements.txt" in note and f"{PART}.ipynb" in note
+
+
 def _otter_run(zip_path: Path, folders: list[Path]) -> list[dict]:
     """`otter run` on each folder's notebook, all at once (each takes several seconds, mostly imports)."""
     processes = [

@@ -237,8 +237,19 @@ def _gradient_diagnosis(function, namespace, args, expected, tol, dims) -> list[
     return []
 
 
-def make_check(part: str, namespace: dict) -> Callable[[str], CheckResult | None]:
-    """The ``check(function)`` of a notebook whose definitions live in ``namespace``."""
+class CheckFailed(AssertionError):
+    """Raised by a ``check(...)`` made with ``raise_on_failure=True`` (the nbgrader export) when the check does not pass."""
+
+
+def make_check(part: str, namespace: dict, raise_on_failure: bool = False) -> Callable[[str], CheckResult | None]:
+    """The ``check(function)`` of a notebook whose definitions live in ``namespace``.
+
+    It prints what the public checks find. With ``raise_on_failure`` (the
+    notebooks of the nbgrader export) it then also raises :class:`CheckFailed`
+    when they do not pass, so that ``nbgrader validate`` sees the failure; the
+    attribute ``check.raise_on_failure`` can switch that off again (the hidden
+    tests do, while nbgrader autogrades, to give partial credit by case).
+    """
     if os.environ.get(GRADING_ENV):
         return lambda function: None  # the autograder runs its own hidden tests instead
 
@@ -249,7 +260,10 @@ def make_check(part: str, namespace: dict) -> Callable[[str], CheckResult | None
             cache["public"] = PublicChecks.load()
         result = run_check(function, namespace, cache["public"])
         print(result)
+        if check.raise_on_failure and not result.passed:
+            raise CheckFailed(f"{function} does not pass its public checks yet ({result.status}): see the report above.")
         return None
 
+    check.raise_on_failure = raise_on_failure
     check.__doc__ = f"Run the public checks of a function of part {part!r} and print what they find."
     return check

@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from .clihelp import FullHelpGroup
 from .course import CourseError, load_course
 
 console = Console(stderr=True)
@@ -22,7 +23,8 @@ def _course():
         raise click.ClickException(str(exc)) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=FullHelpGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="rnnkit", prog_name="rnnkit", message="%(prog)s %(version)s")
 def main() -> None:
     """rnnkit: a course kit that teaches recurrent neural networks, with an autograder."""
 
@@ -59,12 +61,16 @@ def check(part: str, path: Path | None) -> None:
     except KeyError as exc:
         raise click.ClickException(str(exc.args[0])) from None
     path = path or course.assignments_dir / f"{part}.ipynb"
-    os.environ.pop("RNNKIT_GRADING", None)
     namespace: dict = {}
+    # The notebook's own check(...) and plot cells stay silent while it loads
+    # (as in the grader); the checks then run once, below, each verdict printed once.
+    os.environ["RNNKIT_GRADING"] = "1"
     try:
         loaded = load_file(path, namespace)
     except SubmissionError as exc:
         raise click.ClickException(str(exc)) from None
+    finally:
+        os.environ.pop("RNNKIT_GRADING", None)
     for error in loaded.errors:
         click.echo(f"note: cell {error.cell} raised {error.summary}")
     public = PublicChecks.load(course.assignments_dir / "public_checks.json")

@@ -128,14 +128,34 @@ def _where(error) -> str:
     return path.lstrip(".") or "the top level"
 
 
+def _expected(schema: dict) -> str:
+    """What a schema accepts, in words: its ``description``, else those of its alternatives, else its type."""
+    if schema.get("description"):
+        return schema["description"]
+    alternatives = schema.get("oneOf") or schema.get("anyOf") or []
+    words = [_expected(s) for s in alternatives if isinstance(s, dict)]
+    if words and all(words):
+        return " or ".join(words)
+    return f"a value of type {schema['type']}" if "type" in schema else ""
+
+
+def _explain(error) -> str:
+    """One schema error in words: for a failed choice (oneOf/anyOf), what was expected and what was found."""
+    if error.validator in ("oneOf", "anyOf"):
+        expected = _expected(error.schema)
+        if expected:
+            return f"expected {expected}; found {error.instance!r}. Fix the value in course.yml, then run `rnnkit validate`."
+    return error.message
+
+
 def parse_course(data: object, root: Path) -> Course:
     """Validate the loaded YAML of a course file and build a :class:`Course`."""
     import jsonschema  # slow to import (~1 s with Jupyter's extras); only validation needs it
 
     validator = jsonschema.Draft202012Validator(_schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
-        lines = [f"  - at {_where(e)}: {e.message}" for e in errors[:10]]
+        lines = [f"  - at {_where(e)}: {_explain(e)}" for e in errors[:10]]
         raise CourseError("course.yml does not match its schema:\n" + "\n".join(lines))
     assert isinstance(data, dict)
 

@@ -10,91 +10,19 @@ grader's memory does not grow with what students return.
 """
 from __future__ import annotations
 
-import os
-import stat
 import sys
 import threading
 import traceback
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 from .course import Course
+from .discovery import SUFFIXES, Submission, discover, read_submission_file  # noqa: F401 - where the commands look for them
 from .hidden_tests import CaseSet, HiddenTests, References  # noqa: F401 - HiddenTests: for the exports and tests
 from .mistakes import Diagnoser
 from .results import CaseOutcome, FunctionResult, PartNotes, StudentResult  # noqa: F401 - the results' home is .results
 from .sandbox.pool import Pool, Task
 from .scoring import TaskScorer, drop_outputs
 from .secret import course_secret, task_seed
-
-SUFFIXES = (".ipynb", ".py")
-
-
-# --------------------------------------------------------------------------- finding submissions
-
-
-@dataclass
-class Submission:
-    student: str
-    folder: Path
-    files: dict[str, Path]  # part -> file
-    ignored: list[str]
-    notes: dict[str, list[str]]  # part -> messages about the choice of file
-
-
-def _is_part_file(path: Path, parts: set[str]) -> bool:
-    return path.suffix in SUFFIXES and path.stem in parts
-
-
-def discover(class_dir: Path, course: Course) -> list[Submission]:
-    """One :class:`Submission` per student folder (or the folder itself, if it holds part files)."""
-    class_dir = Path(class_dir)
-    if not class_dir.is_dir():
-        raise FileNotFoundError(f"{class_dir} is not a folder")
-    parts = {p.name for p in course.parts}
-    if any(_is_part_file(p, parts) for p in class_dir.iterdir()):
-        return [_submission(class_dir.resolve().name, class_dir, course)]
-    folders = sorted(p for p in class_dir.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
-    return [_submission(folder.name, folder, course) for folder in folders]
-
-
-def _submission(student: str, folder: Path, course: Course) -> Submission:
-    files: dict[str, Path] = {}
-    notes: dict[str, list[str]] = {}
-    ignored = []
-    try:
-        entries = sorted(folder.iterdir())
-    except OSError as exc:
-        note = f"The folder {folder.name} could not be read ({exc.strerror}); ask your instructor to check its permissions."
-        return Submission(student, folder, {}, [], {part.name: [note] for part in course.parts})
-    for part in course.parts:
-        candidates = [folder / f"{part.name}{suffix}" for suffix in SUFFIXES if (folder / f"{part.name}{suffix}").exists()]
-        if candidates:
-            files[part.name] = candidates[0]
-            if len(candidates) > 1:
-                notes.setdefault(part.name, []).append(
-                    f"Both {candidates[0].name} and {candidates[1].name} were handed in; {candidates[0].name} was graded."
-                )
-    chosen = set(files.values())
-    for entry in entries:
-        if entry not in chosen and not entry.name.startswith("."):
-            ignored.append(entry.name)
-    return Submission(student, folder, files, ignored, notes)
-
-
-def read_submission_file(path: Path, max_bytes: int) -> bytes:
-    """The bytes of a regular file, refusing symlinks (a link could point at the reference)."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError(f"{path.name} is not a regular file")
-        if info.st_size > max_bytes:
-            raise ValueError(f"{path.name} is {info.st_size // 1024} KB, more than the {max_bytes // 1024} KB allowed")
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            return f.read(max_bytes + 1)
-    finally:
-        os.close(fd)
 
 
 # --------------------------------------------------------------------------- grading a class

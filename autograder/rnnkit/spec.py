@@ -1,4 +1,4 @@
-"""The student API (../shared/spec/student-api.md) as data: parts, functions, parameter names.
+"""The student API (docs/student-api.md) as data: parts, functions, parameter names.
 
 The contract every part of the kit follows. A test checks that the reference
 solutions' signatures match it exactly.

@@ -4,8 +4,10 @@ One module per target:
 
 * :mod:`.release`: what students get (notebooks, public checks, a student README);
 * :mod:`.gradescope`: a Gradescope autograder zip that grades with the kit's sandbox;
-* :mod:`.nbgrader`: an nbgrader course, and writing the kit's grades into its gradebook;
-* :mod:`.otter`: otter-assign master notebooks.
+* :mod:`.nbgrader`: an nbgrader course, and writing the kit's grades into its gradebook
+  (:mod:`.nbgrader_feedback`: the notebooks ``nbgrader generate_feedback`` needs);
+* :mod:`.otter`: otter-assign master notebooks;
+* :mod:`.lms`: ``grades.csv`` as a Canvas or Moodle gradebook import file.
 
 Shared pieces: :mod:`.runtime` builds the student edition of the kit (the public
 checks, numpy only), :mod:`.inkernel` runs hidden tests inside a notebook's kernel

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from ..clihelp import FullHelpGroup
 from . import ExportError
 
 
@@ -34,9 +35,9 @@ def release_command(out_dir: Path) -> None:
     click.echo(f"Wrote the student release ({len(written)} files) to {out_dir}/. It holds no reference code and no hidden tests.")
 
 
-@click.group("export")
+@click.group("export", cls=FullHelpGroup)
 def export_group() -> None:
-    """Export the course to Gradescope, nbgrader or otter-grader."""
+    """Export the course to Gradescope, nbgrader or otter-grader, and grades to Canvas or Moodle."""
 
 
 @export_group.command("gradescope")
@@ -92,6 +93,27 @@ def otter_command(out_dir: Path, seed: int | None) -> None:
     click.echo(f"Wrote {len(written)} files to {out_dir}/. Next, for each part: otter assign {out_dir}/<part>/<part>.ipynb dist/<part>")
 
 
+@export_group.command("lms")
+@click.option("--grades", "grades_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="The grades.csv that `rnnkit grade` wrote.")
+@click.option("--roster", "roster_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="CSV: student (the folder name), then the LMS identity columns (see README).")
+@click.option("--format", "fmt", required=True, type=click.Choice(["canvas", "moodle"]), help="The gradebook to import into.")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The import file to write.")
+@click.option("--assignment", default="rnnkit", show_default=True, help="The assignment column (Canvas: 'Name (id)' updates an existing one) or Moodle grade item.")
+def lms_command(grades_file: Path, roster_file: Path, fmt: str, out_file: Path, assignment: str) -> None:
+    """A Canvas or Moodle gradebook import file from grades.csv and a roster."""
+    from .lms import export_lms
+
+    result = _run(lambda: export_lms(grades_file, roster_file, fmt, out_file, assignment))
+    click.echo(f"Wrote {out_file}: {result.written} students for {fmt}'s gradebook import, the total in the column {assignment!r}.")
+    if result.not_in_roster:
+        click.echo(
+            f"warning: {len(result.not_in_roster)} graded student(s) are not in the roster and are not in the file: "
+            f"{', '.join(result.not_in_roster)}. Add them to {roster_file} and export again."
+        )
+    if result.without_grade:
+        click.echo(f"note: no grade for {', '.join(result.without_grade)} (empty cells: the LMS keeps their grade as it is).")
+
+
 def grade_nbgrader(course_dir: Path, assignment: str | None, out_dir: Path, jobs: int, seed: int | None, console) -> None:
     """``rnnkit grade --nbgrader COURSE_DIR [ASSIGNMENT]``: grade nbgrader's submissions in the sandbox, into its gradebook."""
     from rich.console import Console
@@ -127,3 +149,9 @@ def grade_nbgrader(course_dir: Path, assignment: str | None, out_dir: Path, jobs
             f"{item.name}: wrote the scores of {len(item.students)} students into the gradebook of {course_dir} "
             f"(nbgrader export and formgrader show them), and {folder / 'grades.csv'} with feedback in {folder}/."
         )
+        if item.unreleased:
+            click.echo(
+                f"note: no released notebook for {', '.join(item.unreleased)} in {course_dir}/release/{item.name}/, so nbgrader's "
+                f"feedback cannot show them; run `nbgrader generate_assignment {item.name}` there, then grade again."
+            )
+        click.echo(f"Next, for nbgrader's feedback with these scores, from {course_dir}: nbgrader generate_feedback {item.name}")

@@ -59,7 +59,7 @@ fi
 # secret or any module of the kit (the grader runs as root and reads them itself).
 chmod -R go-rwx "$SOURCE"
 chmod -R go-rwx "$("$ROOT/venv/bin/python" -c 'import os, rnnkit; print(os.path.dirname(rnnkit.__file__))')"
-"$ROOT/venv/bin/python" -c "from rnnkit.sandbox.pool import MODE_WORDS, best_mode; print('rnnkit sandbox:', MODE_WORDS[best_mode()])"
+"$ROOT/venv/bin/python" -m rnnkit.export.gradescope --root "$ROOT" --describe-sandbox
 """
 
 RUN = r"""#!/usr/bin/env bash
@@ -84,10 +84,13 @@ dependencies = {dependencies}
 where = ["src"]
 
 [tool.setuptools.package-data]
-rnnkit = ["*.json", "**/*.json", "*.txt", "**/*.txt", "example_class/*", "example_class/**/*"]
+rnnkit = ["*.json", "**/*.json", "*.txt", "**/*.txt"]
 """
 
 _SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints"}
+#: Folders of the kit's package the autograder never needs: the bundled example class holds
+#: hostile student files (fork and memory bombs) that have no business in a course's image.
+_LEFT_OUT_OF_ZIP = {"example_class"}
 
 
 def dependencies(course: Course) -> list[str]:
@@ -107,6 +110,24 @@ def dependencies(course: Course) -> list[str]:
     return [r for r in (requires("rnnkit") or []) if "extra ==" not in r]
 
 
+def pinned(requirements: list[str]) -> list[str]:
+    """Each requirement at the exact version installed here (what the kit was tested with), e.g. ``numpy==2.1.3``.
+
+    A requirement that is not installed here keeps its range, so the zip still says what the kit needs.
+    """
+    import re
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = []
+    for requirement in requirements:
+        name = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement.strip())
+        try:
+            out.append(f"{name.group(0)}=={version(name.group(0))}" if name else requirement)
+        except PackageNotFoundError:
+            out.append(requirement)
+    return out
+
+
 def _version() -> str:
     try:
         from importlib.metadata import version
@@ -116,10 +137,13 @@ def _version() -> str:
         return "0"
 
 
-def _tree(folder: Path, prefix: str) -> dict[str, Path]:
+def _tree(folder: Path, prefix: str, leave_out: set[str] = frozenset()) -> dict[str, Path]:
     files = {}
     for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.endswith(".egg-info"))
+        top = Path(dirpath) == folder
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in _SKIP_DIRS and not d.endswith(".egg-info") and not (top and d in leave_out)
+        )
         for name in sorted(filenames):
             if name.endswith((".pyc", ".pyo")):
                 continue
@@ -133,7 +157,7 @@ def contents(course: Course, seed: int | None, visibility: str = "visible") -> d
     if visibility not in VISIBILITIES:
         raise ExportError(f"visibility {visibility!r}: choose one of {', '.join(VISIBILITIES)}")
     package = Path(__file__).resolve().parents[1]
-    deps = dependencies(course)
+    deps = pinned(dependencies(course))
     files: dict[str, bytes | Path] = {
         "setup.sh": SETUP.encode(),
         "run_autograder": RUN.format(seed_option="" if seed is None else f" --seed {int(seed)}", visibility=visibility).encode(),
@@ -143,7 +167,7 @@ def contents(course: Course, seed: int | None, visibility: str = "visible") -> d
         # The course secret: each student's hidden inputs are drawn from it (rnnkit.secret).
         f"kit/{SECRET_FILE.as_posix()}": (course_secret(course.root).hex() + "\n").encode(),
     }
-    files.update(_tree(package, "kit/src/rnnkit"))
+    files.update(_tree(package, "kit/src/rnnkit", leave_out=_LEFT_OUT_OF_ZIP))
     files.update(_tree(course.solutions_dir, "kit/solutions"))
     return files
 
@@ -167,25 +191,44 @@ def build_zip(course: Course, out_file: Path, seed: int | None = None, visibilit
 
 
 def find_submission(folder: Path, course: Course):
-    """The submission's part files, wherever they are under ``folder`` (Gradescope keeps uploaded folders)."""
-    from ..grading import SUFFIXES, Submission
+    """The submission's part files, wherever they are under ``folder`` (Gradescope keeps uploaded folders).
+
+    Renamed copies (``rnn_forward (1).ipynb``, ``RNN_Forward.ipynb``) count, as in
+    :mod:`..discovery`; among a part's files the exact name wins, then the one
+    nearest the top, then the notebook. A missing part's note lists the files found.
+    """
+    from ..discovery import PartFile, Submission, choose, part_of
 
     parts = {p.name for p in course.parts}
-    found: dict[str, list[tuple[int, int, Path]]] = {}
+    found: dict[str, list[tuple[int, PartFile]]] = {}
+    everything: list[str] = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
         depth = len(Path(dirpath).relative_to(folder).parts)
-        for name in filenames:
+        for name in sorted(filenames):
             path = Path(dirpath) / name
-            if path.suffix in SUFFIXES and path.stem in parts and not path.is_symlink():
-                found.setdefault(path.stem, []).append((depth, SUFFIXES.index(path.suffix), path))
+            if name.startswith("."):
+                continue
+            everything.append(str(path.relative_to(folder)))
+            candidate = part_of(path, parts)
+            if candidate is not None and not path.is_symlink():
+                found.setdefault(candidate.part, []).append((depth, candidate))
     files, notes = {}, {}
-    for part, candidates in found.items():
-        candidates.sort()
-        files[part] = candidates[0][2]
-        if len(candidates) > 1:
-            others = ", ".join(str(c[2].relative_to(folder)) for c in candidates[1:])
-            notes[part] = [f"{candidates[0][2].relative_to(folder)} was graded; also handed in, not graded: {others}."]
+    for part in course.parts:
+        if part.name not in found:
+            listed = ", ".join(f"`{name}`" for name in everything[:20]) or "none"
+            notes[part.name] = [f"No `{part.name}.ipynb` or `{part.name}.py` was found. The files found: {listed}."]
+            continue
+        pool = [(depth, c) for depth, c in found[part.name] if c.exact] or found[part.name]
+        shallowest = min(depth for depth, _ in pool)
+        group = [c for depth, c in pool if depth == shallowest]
+        chosen, part_notes = choose(group, relative_to=folder)
+        others = [c for _, c in found[part.name] if c not in group]
+        if others:
+            part_notes.append("Also handed in, not graded: " + ", ".join(f"`{c.path.relative_to(folder)}`" for c in others) + ".")
+        files[part.name] = chosen.path
+        if part_notes:
+            notes[part.name] = part_notes
     return Submission(student_id(folder.parent), folder, files, [], notes)
 
 
@@ -202,11 +245,79 @@ def student_id(root: Path) -> str:
     return "+".join(ids) if ids else "submission"
 
 
+def sandbox_words(root: Path, mode: str) -> str:
+    """What the sandbox protects in this container, in words: checked, not assumed.
+
+    Gradescope's container differs from an instructor's machine: ``setup.sh`` has made
+    ``ROOT/source`` (the reference solutions, ``course.yml`` and the course secret) and the
+    installed kit readable by root only, and the grader runs as root.
+    """
+    import rnnkit
+
+    from ..course import load_course
+    from ..sandbox.modes import describe
+    from ..worker.confine import available_layers
+
+    def private(path: Path) -> bool:
+        try:
+            return stat.S_IMODE(path.stat().st_mode) & 0o077 == 0
+        except OSError:
+            return False
+
+    source, kit = Path(root) / "source", Path(rnnkit.__file__).parent
+    uid = 0 if os.geteuid() == 0 and mode != "none" else None
+    layers = available_layers(load_course().limits.__dict__, uid, [str(source), str(kit)])
+    words = describe(mode, (["uid"] if uid is not None else []) + layers)
+    if mode == "none":
+        return f"{words}; student code runs as the grader's own user"
+    locked = [f"{p} is readable by root only" if private(p) else f"{p} is readable by others: run setup.sh as root" for p in (source, kit)]
+    return f"{words}; {'; '.join(locked)}"
+
+
+def _is_skipped_bonus(result, student) -> bool:
+    """A bonus function the student did not attempt: still a stub, or its part not handed in."""
+    notes = student.parts.get(result.function.part)
+    return result.function.bonus and (result.not_implemented or notes is None or not notes.filename)
+
+
+def _extra_credit(data: dict, student, course: Course) -> None:
+    """Bonus functions as Gradescope extra credit, so that every total agrees.
+
+    A test's ``max_score`` is what the assignment's total is made of; a bonus test
+    gets ``max_score`` 0 and its points as ``score``, which Gradescope adds above the
+    total. So the tests' maxima add up to the course's possible points (bonus
+    excluded), the top-level ``score`` is the sum of the tests' scores (bonus
+    included), and the summary line says both. A bonus nobody attempted is not a
+    failure: its ``status`` is ``passed`` and its output says it was optional.
+    """
+    results = list(student.functions.values())
+    for test, result in zip(data.get("tests", []), results):
+        if not result.function.bonus:
+            continue
+        test["max_score"] = 0
+        test["score"] = result.score
+        worth = f"Bonus (extra credit): up to {result.function.points:g} points above the total."
+        if _is_skipped_bonus(result, student):
+            test["status"] = "passed"
+            test["output"] = f"{worth} Not attempted; nothing is lost."
+        else:
+            test["status"] = "passed" if result.passed else "failed"
+            test["output"] = f"{worth}\n\n{test.get('output', '')}"
+    bonus = round(sum(r.score for r in results if r.function.bonus), 2)
+    total = round(sum(test["score"] for test in data.get("tests", [])), 2)
+    data["score"] = total
+    line = f"{total:g} / {course.possible:g} points"
+    if bonus:
+        line += f", {bonus:g} of them extra credit from bonus functions"
+    data["output"] = line + ". Each test below is one function."
+
+
 def results(student, course: Course, visibility: str, mode_words: str) -> dict:
     """Gradescope's results.json: the kit's per-function tests, with notes about the files graded."""
     from ..feedback import gradescope_results
 
     data = gradescope_results(student, course)
+    _extra_credit(data, student, course)
     lines = [data.get("output", "")]
     for part in course.parts:
         notes = student.parts.get(part.name)
@@ -230,7 +341,7 @@ def run(root: Path, seed: int | None = None, visibility: str = "visible") -> int
     """Grade ``root/submission`` and write ``root/results/results.json``; 0 when graded."""
     from ..course import load_course
     from ..grading import grade_class
-    from ..sandbox.pool import MODE_WORDS, best_mode
+    from ..sandbox.pool import best_mode
 
     out = root / "results" / "results.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -238,9 +349,10 @@ def run(root: Path, seed: int | None = None, visibility: str = "visible") -> int
         course = load_course()
         submission = find_submission(root / "submission", course)
         mode = best_mode()
-        print(f"rnnkit: grading {len(submission.files)} part file(s) in the {mode} sandbox: {MODE_WORDS[mode]}")
+        words = sandbox_words(root, mode)
+        print(f"rnnkit: grading {len(submission.files)} part file(s) in the {mode} sandbox: {words}")
         (student,) = grade_class([submission], course, seed=seed, jobs=os.cpu_count() or 1, mode=mode)
-        data = results(student, course, visibility, MODE_WORDS[mode])
+        data = results(student, course, visibility, words)
         if not submission.files:
             data["output"] = (
                 "No notebook of the course was found in your submission: hand in "
@@ -269,7 +381,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=Path(os.environ.get("AUTOGRADER_ROOT", "/autograder")))
     parser.add_argument("--seed", type=int, default=None, help="the same hidden inputs for everyone (default: per student)")
     parser.add_argument("--visibility", choices=VISIBILITIES, default="visible")
+    parser.add_argument("--describe-sandbox", action="store_true", help="Say what the sandbox protects here, then exit.")
     args = parser.parse_args(argv)
+    if args.describe_sandbox:
+        from ..sandbox.pool import best_mode
+
+        print("rnnkit sandbox:", sandbox_words(args.root, best_mode()))
+        return 0
     return run(args.root, args.seed, args.visibility)
 
 

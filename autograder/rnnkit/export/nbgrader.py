@@ -27,9 +27,13 @@ the kit's grades.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
-from dataclasses import dataclass
+import sys
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -40,6 +44,7 @@ from ..cases import DEFAULT_SEED
 from ..checks import PUBLIC_FILE
 from ..course import Course, Part
 from . import ExportError, hidden, inkernel, runtime
+from .nbgrader_feedback import write_autograded
 
 DEFAULT_ASSIGNMENT = "rnn"
 COURSE_ID = "rnnkit"
@@ -47,10 +52,19 @@ TEST_PREFIX = "test_"
 SCHEMA_VERSION = 3
 
 CONFIG = '''"""nbgrader configuration of the course written by `rnnkit export nbgrader`."""
+import os
+import sys
+
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
 c = get_config()  # noqa: F821 (nbgrader provides it)
+
+# nbgrader runs `alembic` from PATH; it sits beside the Python that runs nbgrader
+# (a venv's bin/), so `.venv/bin/nbgrader ...` works without activating the venv.
+_bin = os.path.dirname(sys.executable)
+if _bin not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
 
 c.CourseDirectory.course_id = {course_id!r}
 
@@ -64,6 +78,9 @@ c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPr
 '''
 
 _DEF = re.compile(r"^def\s+([A-Za-z_]\w*)\s*\(", re.MULTILINE)
+#: The set-up of a notebook's checks, ``check = make_check("<part>", globals())``.
+_MAKE_CHECK = re.compile(r'^(check\s*=\s*make_check\(\s*"\w+"\s*,\s*globals\(\))\s*\)', re.MULTILINE)
+
 _CHECK = re.compile(r'^\s*check\(\s*"(?P<name>\w+)"\s*\)\s*$')
 
 
@@ -96,13 +113,15 @@ def hidden_test_source(function: str, points: float, packed: str) -> str:
 
     The first hidden region sends stderr aside while the public check runs (nbgrader
     scores a cell that writes to stderr, a numpy warning included, as 0; the kit's
-    grader does not); the second runs the hidden cases, restores stderr, and ends the
-    cell with the points earned, which nbgrader takes as partial credit.
+    grader does not) and lets the check report without raising; the second runs the
+    hidden cases, restores both, and ends the cell with the points earned, which
+    nbgrader takes as partial credit. Without the hidden regions (what students get,
+    and what ``nbgrader validate`` runs) a failing check raises.
     """
     return (
         "### BEGIN HIDDEN TESTS\n"
         "from rnnkit.export import inkernel as _rnnkit_inkernel\n"
-        "_rnnkit_inkernel.hold_stderr()\n"
+        "_rnnkit_inkernel.begin_hidden_test(globals())\n"
         "### END HIDDEN TESTS\n"
         f'check("{function}")\n'
         "### BEGIN HIDDEN TESTS\n"
@@ -118,6 +137,7 @@ def source_notebook(course: Course, part: Part, cases: dict[str, list[dict]]) ->
     tolerance = hidden.tolerance(course)
     cells = []
     tested = set()
+    made_check = False
     for index, cell in enumerate(source.cells):
         metadata = {k: v for k, v in cell.get("metadata", {}).items() if k == "tags"}
         where = f"solutions/{part.name}.py, cell {index + 1}"
@@ -136,10 +156,17 @@ def source_notebook(course: Course, part: Part, cases: dict[str, list[dict]]) ->
             new.metadata["nbgrader"] = _meta(TEST_PREFIX + function.name, grade=True, locked=True, points=function.points)
             tested.add(function.name)
         else:
-            new = nbformat.v4.new_code_cell(cell.source, metadata=metadata)
+            text = cell.source
+            if content.is_check_cell(cell) and _MAKE_CHECK.search(text):
+                # nbgrader validate and students see a failing check as an error, not only as words.
+                text = _MAKE_CHECK.sub(r"\1, raise_on_failure=True)", text)
+                made_check = True
+            new = nbformat.v4.new_code_cell(text, metadata=metadata)
             new.metadata["nbgrader"] = _meta(f"{part.name}-code-{index:02d}", locked=True)
         new["id"] = f"{part.name}-{index:02d}"
         cells.append(new)
+    if not made_check:
+        raise ExportError(f'solutions/{part.name}.py has no cell tagged "check" with check = make_check("{part.name}", globals())')
     untested = [f for f in functions if f not in tested]
     if untested:
         raise ExportError(f"solutions/{part.name}.py has no check(...) cell for {', '.join(untested)}: nothing to grade it by")
@@ -199,7 +226,29 @@ def _nbgrader():
         from traitlets.config.loader import PyFileConfigLoader
     except ImportError:
         raise NbgraderMissing("nbgrader is not installed: pip install 'rnnkit[ecosystem]' (or nbgrader)") from None
+    _tools_on_path()
     return Gradebook, MissingEntry, CourseDirectory, PyFileConfigLoader
+
+
+def _tools_on_path() -> None:
+    """Put this Python's ``bin/`` first on PATH: nbgrader's Gradebook runs ``alembic`` from PATH,
+    and the venv that holds nbgrader holds alembic too, even when that venv is not activated."""
+    here = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    if here not in path.split(os.pathsep):
+        os.environ["PATH"] = here + (os.pathsep + path if path else "")
+
+
+@contextlib.contextmanager
+def _quiet_gradebook():
+    """Silence the SQLAlchemy warnings nbgrader's own ``update_or_create_submission`` causes
+    ("Object of type <SubmittedAssignment> not in session ..."): they are about nbgrader's
+    internals, harmless, and say nothing an instructor can act on."""
+    from sqlalchemy.exc import SAWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Object of type <Submitted(Assignment|Notebook)> not in session", category=SAWarning)
+        yield
 
 
 def course_directory(course_dir: Path):
@@ -219,6 +268,8 @@ class GradedAssignment:
     name: str
     parts: list[str]
     students: list  # StudentResult
+    #: Parts whose released notebook was missing, so no feedback notebook could be written for them.
+    unreleased: list[str] = field(default_factory=list)
 
 
 def _submitted(coursedir, assignment: str) -> dict[str, Path]:
@@ -279,8 +330,10 @@ def grade(
         if on_start is not None:
             on_start(name, sum(len(s.files) for s in submissions))
         students = grade_class(submissions, course, seed=seed, jobs=jobs, mode=mode, on_task_done=on_task_done) if submissions else []
-        _write_gradebook(coursedir, name, parts, students, {s.student: s.folder for s in submissions})
-        graded.append(GradedAssignment(name, parts, students))
+        folders = {s.student: s.folder for s in submissions}
+        _write_gradebook(coursedir, name, parts, students, folders)
+        missing = write_autograded(coursedir, name, parts, students, folders)
+        graded.append(GradedAssignment(name, parts, students, missing))
     return graded
 
 
@@ -288,7 +341,7 @@ def _write_gradebook(coursedir, assignment: str, parts: list[str], students, fol
     from ..feedback import function_text
 
     Gradebook, MissingEntry, _, _ = _nbgrader()
-    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+    with _quiet_gradebook(), Gradebook(coursedir.db_url, coursedir.course_id) as gb:
         for student in students:
             gb.update_or_create_student(student.student)
             timestamp = coursedir.get_existing_timestamp(str(folders[student.student]))

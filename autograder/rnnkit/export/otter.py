@@ -16,7 +16,9 @@
     equally among them, so otter's score is the kit's partial credit by case;
 
 * support files: ``public_checks.json`` and ``rnnkit/`` (the student edition,
-  :mod:`.runtime`), which the tests import.
+  :mod:`.runtime`), which the tests import, and for students a ``requirements.txt``
+  (otter-grader, numpy, matplotlib) and a ``README.md`` that says otter must be
+  installed and how.
 
 ``otter assign OUT/<part>/<part>.ipynb DIST`` then writes the student notebook
 (with ``grader.check(...)`` cells in place of the kit's ``check(...)`` cells) and
@@ -44,6 +46,33 @@ from ..checks import PUBLIC_FILE
 from ..course import Course, Part
 from . import ExportError, hidden, inkernel, runtime
 
+#: What a student needs to run a part's notebook, shipped beside it (otter copies it into the
+#: student folder and the autograder, whose image needs the same packages).
+REQUIREMENTS = "otter-grader=={otter}\nnumpy>=1.24\nmatplotlib\n"
+
+#: The note beside each student notebook: its checks are otter's, so otter must be installed.
+STUDENT_README = """# {title}
+
+This notebook's checks use **otter-grader**: each `grader.check("...")` cell runs
+otter's public tests on your function and tells you in plain words what passes and
+what does not. Install otter before you open the notebook, in the Python that runs
+Jupyter (a fresh virtual environment is best):
+
+```sh
+python3 -m venv .venv
+.venv/bin/pip install -r requirements.txt jupyterlab
+.venv/bin/jupyter lab {part}.ipynb
+```
+
+Keep the notebook in this folder: its first cell starts otter, and the checks use
+the `rnnkit/` folder and `public_checks.json` beside it. Without otter, the first
+cell stops with `ModuleNotFoundError: No module named 'otter'`: install it as
+above, restart the kernel and run the cells again.
+
+Hand in `{part}.ipynb` as your instructor asks. The grader runs hidden tests on
+other inputs, so passing the checks here is a good sign, not a guarantee.
+"""
+
 BEGIN = "# BEGIN SOLUTION NO PROMPT"
 END = "# END SOLUTION"
 
@@ -56,7 +85,7 @@ def assignment_config(part: Part) -> str:
         "init_cell": True,
         "check_all_cell": False,
         "export_cell": {"pdf": False},
-        "files": ["rnnkit", PUBLIC_FILE],
+        "files": ["rnnkit", PUBLIC_FILE, "requirements.txt", "README.md"],
         "strip_solutions_from_all_cells": True,
         "tests": {"files": False, "ok_format": False},
         "generate": {"pdf": False, "show_stdout": False, "show_hidden": False},
@@ -157,6 +186,16 @@ def master_notebook(course: Course, part: Part, cases: dict[str, list[dict]]) ->
     return notebook
 
 
+def _otter_version() -> str:
+    """The otter-grader the kit's export is tested with: the installed one, else the ``ecosystem`` extra's."""
+    try:
+        from importlib.metadata import version
+
+        return version("otter-grader")
+    except Exception:
+        return "7.0.0"
+
+
 def export(course: Course, out_dir: Path, seed: int = DEFAULT_SEED) -> list[Path]:
     """Write ``out_dir/<part>/<part>.ipynb`` and its support files for every part; return the paths."""
     out_dir = Path(out_dir)
@@ -174,6 +213,9 @@ def export(course: Course, out_dir: Path, seed: int = DEFAULT_SEED) -> list[Path
         text = nbformat.writes(notebook) + "\n"
         path.write_text(text, encoding="utf-8")
         (folder / PUBLIC_FILE).write_text(public, encoding="utf-8")
+        (folder / "requirements.txt").write_text(REQUIREMENTS.format(otter=_otter_version()), encoding="utf-8")
+        (folder / "README.md").write_text(STUDENT_README.format(title=part.title, part=part.name), encoding="utf-8")
+        written += [folder / "requirements.txt", folder / "README.md"]
         from .release import code_of
 
         written += [path, folder / PUBLIC_FILE, *runtime.write_package(folder, runtime.kit_modules_used_by(code_of({path.name: text})))]
