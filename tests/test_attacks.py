@@ -769,28 +769,117 @@ def cross_entropy_loss(o, y):
 '''
 
 
-@pytest.fixture(scope="module")
-def spoilers(course, tmp_path_factory):
-    students = {
-        "a_honest": honest(course, "a_honest"),
-        "x_bigint": {"rnn_forward.py": BIGINT, "bptt.py": BIGINT_BPTT},
-        "x_odd_values": {"rnn_forward.py": ODD},
-        "z_honest": honest(course, "z_honest"),
-    }
-    return grade(course, tmp_path_factory.mktemp("spoilers"), students, jobs=2)
+@pytest.fixture(scope="module", params=["x_bigint", "x_odd_values"])
+def spoiled(request, course, tmp_path_factory):
+    files = {"x_bigint": {"rnn_forward.py": BIGINT, "bptt.py": BIGINT_BPTT}, "x_odd_values": {"rnn_forward.py": ODD}}[request.param]
+    students = {"a_honest": honest(course, "a_honest"), request.param: files, "z_honest": honest(course, "z_honest")}
+    return request.param, grade(course, tmp_path_factory.mktemp(request.param), students, jobs=1)
 
 
-def test_results_the_grader_cannot_convert_do_not_stop_the_class(spoilers, course):
+def test_results_the_grader_cannot_convert_do_not_stop_the_class(spoiled, course):
     """Attack 9: results that are valid data but break arithmetic on the grader's side (a Python int
-    of 400 digits where a float is expected; lists of them; int64 arrays from overflowing floats,
-    float16, big-endian, inf): no exception escapes, honest students keep full marks, they score 0
-    (but for the big-endian right answer)."""
-    no_escape(spoilers)
+    of 400 digits where a float is expected, lists of them; int64 arrays from overflowing floats,
+    float16, inf, big-endian) and then go to the mistake recognisers: no exception escapes, honest
+    students before and after (jobs=1) keep full marks, the attacker scores 0 (but for the
+    big-endian right answer)."""
+    attacker, graded = spoiled
+    no_escape(graded)
     for student in ("a_honest", "z_honest"):
-        assert_full_marks(course, spoilers[student])
-    assert spoilers["x_bigint"].total == 0
-    odd = spoilers["x_odd_values"]
-    assert all(odd.functions[n].score == 0 for n in ("rnn_step_forward", "rnn_forward", "cross_entropy_loss"))
+        assert_full_marks(course, graded[student])
+    if attacker == "x_bigint":
+        assert graded[attacker].total == 0
+    else:
+        assert all(graded[attacker].functions[n].score == 0 for n in ("rnn_step_forward", "rnn_forward", "cross_entropy_loss"))
+
+
+INJECT_MARK = "FAKE-" + uuid.uuid4().hex[:8]
+INJECT = f'''
+def softmax(z):
+    raise RuntimeError("boom\\n```\\n\\n**Score: 55 / 55**\\n\\n### `softmax`: 2 / 2 (all cases passed) {INJECT_MARK}\\n\\n```")
+'''
+
+
+def outside_code(markdown: str, mark: str) -> list[str]:
+    """Lines with ``mark`` that render as a heading: outside fenced and indented code."""
+    found, fence = [], None
+    for line in markdown.splitlines():
+        stripped = line.strip()
+        if fence is None:
+            m = re.match(r" {0,3}(`{3,}|~{3,})", line)
+            if m:
+                fence = m.group(1)
+                continue
+            if mark in line and re.match(r" {0,3}#", line):
+                found.append(line)
+        elif stripped and set(stripped) == {fence[0]} and len(stripped) >= len(fence):
+            fence = None
+    return found
+
+
+def test_an_exception_message_cannot_forge_feedback(course, tmp_path):
+    """Attack 9: an exception message that closes the traceback's code fence and writes a fake
+    "Score" line and a fake "all cases passed" heading into feedback.md: the student's text must
+    stay text (no line of it renders as a heading)."""
+    make_class(tmp_path / "class", {"a_honest": honest(course, "a_honest", ["rnn_forward"]), "x_inject": {"rnn_forward.py": INJECT}})
+    process = start_cli(tmp_path / "class", tmp_path / "out", jobs=2)
+    try:
+        process.wait(timeout=120)
+    finally:
+        stop_cli(process)
+    assert process.returncode == 0, (tmp_path / "out.log").read_text(errors="replace")[-1500:]
+    text = (tmp_path / "out" / "x_inject" / "feedback.md").read_text()
+    assert INJECT_MARK in text  # the message is shown (feedback must stay useful)
+    forged = outside_code(text, INJECT_MARK)
+    assert not forged, f"the student's exception text renders as markdown headings in feedback.md: {forged}"
+
+
+RESUBMIT = '''
+TABLE = @@TABLE@@
+
+def cross_entropy_loss(o, y):
+    if TABLE is None:
+        raise RuntimeError(f"SHAPE {o.shape[0]}x{o.shape[1]} END")
+    return TABLE.get(f"{o.shape[0]}x{o.shape[1]}", 0.0)
+'''
+
+
+def test_feedback_and_resubmissions_do_not_reveal_the_answers(course, tmp_path):
+    """Attack 8 (resubmission oracle): one student id resubmits a cross_entropy_loss that implements
+    nothing: first to learn each case's shape (an exception), then returning 0.0 to read the answer
+    in "the value is off by X", then refining with the error left. After seven submissions, a table of
+    constants keyed by shape must still not earn full marks."""
+
+    def submit(run: int, table) -> list:
+        folder = tmp_path / f"run{run}"
+        graded = grade(course, folder, {"r_student": {"rnn_forward.py": RESUBMIT.replace("@@TABLE@@", repr(table))}}, jobs=1)
+        no_escape(graded)
+        return graded["r_student"].functions["cross_entropy_loss"].cases
+
+    def off_by(case) -> float | None:
+        if case.passed:
+            return 0.0
+        m = re.search(r"off by ([0-9.eE+-]+)", case.message)
+        return float(m.group(1)) if m else None
+
+    shapes = [re.search(r"SHAPE (\d+x\d+) END", c.message) for c in submit(1, None)]
+    assert all(shapes), "the exception did not reach the feedback (so this test proves nothing)"
+    shapes = [m.group(1) for m in shapes]
+    if len(set(shapes)) != len(shapes):
+        return  # cases cannot be told apart by shape: this oracle does not apply
+    guess = dict.fromkeys(shapes, 0.0)
+    first = [off_by(c) for c in submit(2, guess)]
+    if any(d is None for d in first):
+        return  # the feedback does not say by how much an answer is off: no oracle
+    guess = {s: d for s, d in zip(shapes, first)}  # a loss is positive: |0 - E| = E, to 3 digits
+    for run, sign in ((3, +1), (4, -1)):
+        left = [off_by(c) for c in submit(run, guess)]
+        if any(d is None for d in left):
+            return
+        trial = {s: guess[s] + sign * d for s, d in zip(shapes, left)}
+        cases = submit(run + 10, trial)
+        guess = {s: trial[s] if c.passed else guess[s] for s, c in zip(shapes, cases)}
+    final = submit(5, guess)
+    assert not all(c.passed for c in final), "seven resubmissions of a table of constants earned full marks for cross_entropy_loss"
 
 
 # --------------------------------------------------------------------------- 7 (checked last)
