@@ -282,11 +282,19 @@ def test_keepalive_frames_do_not_buy_time(stalled, course):
 # --------------------------------------------------------------------------- 2. inheriting earlier students' data
 
 HONEST_BEFORE = [f"a{i}" for i in range(1, 7)]
+MARKED_RESULTS = """
+import numpy as np
+MAGIC = np.array([(k + 1) * 1111.1111111111111 for k in range(4)] * 4)
+for _name in {functions!r}:
+    globals()[_name] = lambda *args, **kwargs: MAGIC.copy()
+"""
 
 
 @pytest.fixture(scope="module")
 def inherited(course, tmp_path_factory):
     students = {name: honest(course, name) for name in HONEST_BEFORE}
+    for name in ("a0_marked", "y_marked"):  # wrong answers with recognisable values, before and right after the honest ones
+        students[name] = {f"{p}.py": MARKED_RESULTS.format(functions=functions_of(course, p)) for p in ("rnn_forward", "gru")}
     for name, mode in (("z_scan", "report"), ("z_thief_frames", "frames"), ("z_thief_source", "source")):
         students[name] = {f"{p}.py": attack("memscan", MODE=mode, FUNCS=functions_of(course, p)) for p in ("rnn_forward", "gru")}
     students["zz_honest"] = honest(course, "zz_honest")
@@ -295,7 +303,7 @@ def inherited(course, tmp_path_factory):
 
 def scan_report(result, function: str) -> str:
     text = feedback(result, function)
-    match = re.search(r"SCAN markers=\[([^\]]*)\] frames=(\d+) decoded=(\d+) sources=(\d+) via=(\S+)", text)
+    match = re.search(r"SCAN markers=\[([^\]]*)\] magic=(\d+) frames=(\d+) decoded=(\d+) sources=(\d+) via=(\S+)", text)
     assert match, f"the memory scanner did not report (so this test proves nothing): {text[:600]}"
     return match
 
@@ -333,7 +341,16 @@ def test_earlier_result_frames_are_not_in_the_workers_memory(inherited, function
     process memory."""
     no_escape(inherited)
     match = scan_report(inherited["z_scan"], function)
-    assert int(match.group(2)) == 0, f"{match.group(2)} earlier result frames found in memory ({match.group(0)})"
+    assert int(match.group(3)) == 0, f"{match.group(3)} earlier result frames found in memory ({match.group(0)})"
+
+
+@pytest.mark.parametrize("function", ["softmax", "update_gate"])
+def test_earlier_results_are_not_in_the_workers_memory_in_any_encoding(inherited, function):
+    """Attack 2: the values an earlier (marked) classmate returned must not be findable in a later
+    student's process memory, neither as raw float64 array bytes nor as text, whatever the framing."""
+    no_escape(inherited)
+    match = scan_report(inherited["z_scan"], function)
+    assert int(match.group(2)) == 0, f"an earlier student's results found {match.group(2)} times in memory ({match.group(0)})"
 
 
 # --------------------------------------------------------------------------- 3. reading working code and grading data

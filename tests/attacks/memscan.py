@@ -3,7 +3,8 @@
 # that is refused), and every str/bytes object gc can see. It looks for
 #   * the marker each honest classmate put in a comment: Z Q X <student> Q X Z (built at run
 #     time, so this file never contains one);
-#   * result frames the grader's side relayed for earlier students: '"event": "case", ...'.
+#   * result frames the grader's side relayed for earlier students: '"event": "case", ...';
+#   * the values a marked classmate returned (raw float64 bytes or text), whatever the framing.
 # MODE "report": every function raises an exception saying what was found.
 # MODE "source": exec a classmate's whole file found in memory (from the marker to its end
 #                marker) and use its functions.
@@ -24,6 +25,15 @@ _E = bytes([81, 88, 90])  # its closing letters
 MARK_RE = re.compile(_Z + rb"([a-z0-9_]{1,40})" + _E)
 END = bytes([35, 32]) + _E + bytes([69, 78, 68])  # "# " + closing letters + "END"
 FRAME_RE = re.compile(rb'"event": "case", "function": "([a-z_]+)", "case": ([0-9]+), "ok": true')
+
+# The values a marked classmate returned (computed here, so this file's text holds none of them):
+# found as raw float64 array bytes, or as text, they are an earlier student's results, whatever
+# the grader's framing. The needle stops one value short and the last value is checked after it,
+# so the needle itself (followed by a NUL) never counts.
+MAGIC = [(k + 1) * 1111.1111111111111 for k in range(4)]
+BIN_NEEDLE, BIN_LAST = struct.pack("<3d", *MAGIC[:3]), struct.pack("<d", MAGIC[3])
+TXT_NEEDLE, TXT_LAST = repr(MAGIC[2]).encode(), repr(MAGIC[3]).encode()
+magic_hits = 0
 
 found_markers = set()
 found_frames = {}  # (function, case) -> result
@@ -98,6 +108,7 @@ def _try_source(addr, hi):
 
 
 def _scan():
+    global magic_hits
     started = time.monotonic()
     step = 4 << 20
     for lo, hi in _regions():
@@ -109,6 +120,17 @@ def _scan():
                 found_markers.add(m.group(1).decode())
                 if MODE == "source" and len(sources) < 20:
                     _try_source(addr + m.start() - 2, hi)
+            at = chunk.find(BIN_NEEDLE)
+            while at >= 0:
+                if chunk[at + 24 : at + 32] == BIN_LAST:
+                    magic_hits += 1
+                at = chunk.find(BIN_NEEDLE, at + 1)
+            at = chunk.find(TXT_NEEDLE)
+            while at >= 0:
+                tail = chunk[at + len(TXT_NEEDLE) : at + len(TXT_NEEDLE) + 40].lstrip(b", ")
+                if tail.startswith(TXT_LAST):
+                    magic_hits += 1
+                at = chunk.find(TXT_NEEDLE, at + 1)
             for m in FRAME_RE.finditer(chunk):
                 if (MODE == "report" and frame_hits < 5) or (MODE == "frames" and frame_hits < 3000):
                     _try_frame(addr + m.start() - 1)
@@ -133,7 +155,7 @@ try:
 except Exception as exc:  # report what stopped the scan, as a stranger would
     via.append(f"stopped({type(exc).__name__}: {exc})"[:80])
 
-REPORT = f"SCAN markers=[{','.join(sorted(found_markers))}] frames={frame_hits} decoded={len(found_frames)} sources={len(sources)} via={'/'.join(via)}"
+REPORT = f"SCAN markers=[{','.join(sorted(found_markers))}] magic={magic_hits} frames={frame_hits} decoded={len(found_frames)} sources={len(sources)} via={'/'.join(via)}"
 
 _stolen = {}
 if MODE == "source":
