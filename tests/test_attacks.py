@@ -138,6 +138,24 @@ def processes_with(text: str) -> list[int]:
     return found
 
 
+def shared_memory_segments(key: int) -> list[int]:
+    """Ids of the System V shared memory segments with this key (in this IPC namespace)."""
+    try:
+        lines = Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
+    except OSError:
+        return []
+    return [int(f[1]) for f in (line.split() for line in lines) if f and int(f[0]) == key]
+
+
+def remove_shared_memory(ids) -> None:
+    """Remove segments a test's student created (IPC_RMID)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None)
+    for shmid in ids:
+        libc.shmctl(shmid, 0, None)
+
+
 def kill_pids(pids) -> None:
     for pid in pids:
         try:
@@ -440,11 +458,12 @@ def test_working_code_from_the_kit_earns_nothing(reading, thief, request):
 def littered(request, course, tmp_path_factory):
     mode = request.param
     mark = "rnnkit-litter-" + uuid.uuid4().hex[:10]
+    shm_key = int(uuid.uuid4().hex[:7], 16) | 0x10000000
     private_tmp = Path(tempfile.mkdtemp(prefix="rnnkit-redteam-tmpdir-"))
     private_tmp.chmod(0o1777)  # like /tmp: a grader that honours TMPDIR works here
     students = {
         "a_honest": honest(course, "a_honest", ["rnn_forward"]),
-        "m_litter": {"rnn_forward.py": attack("litter", MARK=mark)},
+        "m_litter": {"rnn_forward.py": attack("litter", MARK=mark, SHM_KEY=shm_key)},
         "z_honest": honest(course, "z_honest", ["rnn_forward"]),
     }
     with pytest.MonkeyPatch.context() as patch:
@@ -453,7 +472,9 @@ def littered(request, course, tmp_path_factory):
     places = [Path("/tmp"), Path("/dev/shm"), Path("/var/tmp"), private_tmp, Path.home()]
     left = sorted(str(p) for place in places if place.is_dir() for p in place.glob(f"{mark}*"))
     remaining = sorted(str(p) for p in private_tmp.iterdir() if mark not in p.name)
-    yield mode, graded, left, remaining
+    segments = shared_memory_segments(shm_key)
+    yield mode, graded, left, remaining, segments
+    remove_shared_memory(segments)
     for path in left:
         shutil.rmtree(path, ignore_errors=True) if Path(path).is_dir() else Path(path).unlink(missing_ok=True)
     shutil.rmtree(private_tmp, ignore_errors=True)
@@ -462,7 +483,7 @@ def littered(request, course, tmp_path_factory):
 def test_student_files_do_not_survive_grading(littered, course):
     """Attack 4: files and folders a student writes to /tmp, /dev/shm, /var/tmp, $TMPDIR or $HOME must
     not survive grading; its classmates keep full marks."""
-    mode, graded, left, _ = littered
+    mode, graded, left, _, _ = littered
     no_escape(graded)
     for student in ("a_honest", "z_honest"):
         assert_full_marks(course, graded[student], ["rnn_forward"])
@@ -473,9 +494,16 @@ def test_student_files_do_not_survive_grading(littered, course):
 def test_grading_leaves_no_work_folders_behind(littered):
     """Attack 4: after a run, the grader's temporary folder ($TMPDIR, private to this test) is empty:
     no empty work folders pile up run after run."""
-    mode, graded, _, remaining = littered
+    mode, graded, _, remaining, _ = littered
     no_escape(graded)
     assert not remaining, f"mode {mode or 'default'}: left in $TMPDIR after grading: {remaining}"
+
+
+def test_shared_memory_does_not_survive_grading(littered):
+    """Attack 4: a System V shared memory segment a student creates must not outlive its grading."""
+    mode, graded, _, _, segments = littered
+    no_escape(graded)
+    assert not segments, f"mode {mode or 'default'}: the student's shared memory segment(s) {segments} outlived grading"
 
 
 @pytest.mark.parametrize("mode", [None, pytest.param("uid", marks=needs_root)], ids=lambda m: m or "default")
@@ -897,6 +925,46 @@ def test_feedback_and_resubmissions_do_not_reveal_the_answers(course, tmp_path):
         guess = {s: trial[s] if c.passed else guess[s] for s, c in zip(shapes, cases)}
     final = submit(5, guess)
     assert not all(c.passed for c in final), "seven resubmissions of a table of constants earned full marks for cross_entropy_loss"
+
+
+NETWORK = '''
+import numpy as np
+
+def softmax(z):
+    import socket
+    try:
+        client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        client.settimeout(2)
+        client.connect((b"127.0.0.1", PORT))  # bytes: no "idna" codec needed, whatever the sandbox offers
+        client.sendall(b"answers please")
+    except OSError:
+        pass
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+'''
+
+
+@pytest.mark.parametrize("mode", [None, pytest.param("uid", marks=needs_root)], ids=lambda m: m or "default")
+def test_student_code_cannot_reach_the_network(mode, course, tmp_path):
+    """Attack 9: student code connects to a server on the grading machine (a classmate's answer
+    service, or a way out for the hidden inputs): no connection may arrive, in any sandbox mode."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.2)
+    try:
+        students = {"a_honest": honest(course, "a_honest", ["rnn_forward"]), "x_net": {"rnn_forward.py": NETWORK.replace("PORT", str(server.getsockname()[1]))}}
+        graded = grade(course, tmp_path / "class", students, jobs=1, mode=mode)
+        no_escape(graded)
+        assert_full_marks(course, graded["a_honest"], ["rnn_forward"])
+        with pytest.raises(OSError):
+            connection, _ = server.accept()
+            connection.close()
+            raise AssertionError(f"mode {mode or 'default'}: student code reached a server on 127.0.0.1")
+    finally:
+        server.close()
 
 
 # --------------------------------------------------------------------------- 7 (checked last)

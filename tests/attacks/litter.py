@@ -1,12 +1,13 @@
 # A student who leaves things behind: files and folders in every world-writable place it can
-# find (/tmp, /dev/shm, /var/tmp, $TMPDIR, $HOME), at load time and in every call; its real
-# code is a correct softmax.
+# find (/tmp, /dev/shm, /var/tmp, $TMPDIR, $HOME), at load time and in every call, and a System V
+# shared memory segment; its real code is a correct softmax.
 import os
 import tempfile
 
 import numpy as np
 
 MARK = @@MARK@@
+SHM_KEY = @@SHM_KEY@@
 
 
 def _litter(tag):
@@ -25,7 +26,19 @@ def _litter(tag):
             pass
 
 
+def _shared_memory():
+    """A System V shared memory segment: it outlives every process unless someone removes it."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.shmget(SHM_KEY, 4096, 0o1000 | 0o666)  # IPC_CREAT
+    except Exception:
+        pass
+
+
 _litter("load")
+_shared_memory()
 
 
 def softmax(z):
