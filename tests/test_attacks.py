@@ -238,7 +238,7 @@ def test_000_start_the_background_run_of_attack_7(pipe_blocking_run):
 # --------------------------------------------------------------------------- 1. speaking the grader's protocol
 
 
-@pytest.fixture(scope="module", params=["loaded", "done", "case"])
+@pytest.fixture(scope="module", params=["loaded", "done", "case", "replay"])
 def forged(request, course, tmp_path_factory):
     kind = request.param
     students = {
@@ -253,7 +253,8 @@ def forged(request, course, tmp_path_factory):
 def test_forged_frames_neither_crash_nor_pay(forged, course):
     """Attack 1: forged frames (a `loaded` whose `defined` is a number, forged `done` events with odd
     fields, forged `case` results with ok: true, unhashable names) written into every inherited fd,
-    at load time and inside calls. The class is graded, honest students before and after keep full
+    at load time and inside calls; or, whatever the protocol, every message the student's process
+    sends replayed twice, once with "false" turned into "true ". The class is graded, honest students before and after keep full
     marks, the forger earns no more than the same real code without forging (the control)."""
     kind, graded = forged
     no_escape(graded)
@@ -665,8 +666,9 @@ def test_huge_results_do_not_stop_the_class(hogged, course):
 
 def test_huge_results_keep_the_graders_memory_small(hogged):
     """Attack 6: the grading process's own peak RSS stays under 500 MB while the hogs are graded."""
+    assert "maxrss_kb" in hogged, f"no measurement: {hogged.get('error')}"
+    assert hogged["maxrss_kb"] < 500 * 1024, f"the grader's peak RSS was {hogged['maxrss_kb'] / 1024:.0f} MB ({hogged.get('error') or 'no error'})"
     assert "error" not in hogged, f"grading failed: {hogged.get('error')}"
-    assert hogged["maxrss_kb"] < 500 * 1024, f"the grader's peak RSS was {hogged['maxrss_kb'] / 1024:.0f} MB"
 
 
 # --------------------------------------------------------------------------- 8. grade oracle

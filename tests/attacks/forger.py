@@ -1,6 +1,7 @@
 # A student who speaks the grader's protocol: it writes forged frames (8-byte "!II" header and
 # payload lengths, a JSON header, a payload) into every file descriptor it inherited, at load
-# time and inside its function calls. Its real code: a correct softmax, nothing else.
+# time and inside its function calls; or (KIND "replay") sends every message of its own process
+# three times, once with "false" turned into "true ". Its real code: a correct softmax, nothing else.
 import json
 import os
 import struct
@@ -60,8 +61,54 @@ def _frames():
     raise ValueError(KIND)
 
 
+def _replay():
+    """Protocol-agnostic: every message this process sends (os.write to a descriptor past 2, and
+    socket send/sendall) is sent three times: as is, again, and with "false" turned into "true "."""
+    real_write = os.write
+
+    def write_all(fd, data):
+        view = memoryview(data)
+        while view:
+            view = view[real_write(fd, view):]
+
+    def write(fd, data):
+        data = bytes(data)
+        write_all(fd, data)
+        if fd > 2:
+            for copy in (data, data.replace(b"false", b"true ")):
+                try:
+                    write_all(fd, copy)
+                except OSError:
+                    pass
+        return len(data)
+
+    os.write = write
+    try:
+        import socket
+
+        real_sendall = socket.socket.sendall
+
+        def sendall(self, data, *args):
+            data = bytes(data)
+            real_sendall(self, data, *args)
+            for copy in (data, data.replace(b"false", b"true ")):
+                try:
+                    real_sendall(self, copy, *args)
+                except OSError:
+                    pass
+
+        socket.socket.sendall = sendall
+        socket.socket.send = lambda self, data, *args: (sendall(self, data, *args), len(data))[1]
+    except Exception:
+        pass
+
+
+if FORGE and KIND == "replay":
+    _replay()
+
+
 def _forge():
-    if not FORGE:
+    if not FORGE or KIND == "replay":
         return
     data = b"".join(_frames())
     for fd in range(0, 1024):
