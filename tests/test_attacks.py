@@ -615,7 +615,7 @@ def _forge_big(name):
         frame = struct.pack("!II", len(head), len(junk)) + head + junk
         for fd in range(3, 256):
             try:
-                if os.fstat(fd).st_mode & 0o170000 == 0o010000:  # pipes only
+                if os.fstat(fd).st_mode & 0o170000 in (0o010000, 0o140000):  # pipes and sockets only
                     for _ in range(12):
                         os.write(fd, frame)
             except OSError:

@@ -140,7 +140,7 @@ for place in places:
 if CLASS_DIR:
     for path in walk_files(CLASS_DIR, 2):
         text = read(path) if os.path.isfile(path) else None
-        if text and CLASS_MARK.encode() in text:
+        if text and CLASS_MARK.encode() in text and b"OUT_MARK = " not in text:  # not this very file
             leak("class_dir", os.path.relpath(path, CLASS_DIR))
 if OUT_DIR:
     for path in walk_files(OUT_DIR):
