@@ -65,3 +65,15 @@ def test_clip_returning_the_callers_own_arrays_loses_credit(grade, course):
     clip = results["aliases"].functions["clip_gradient_norm"]
     assert 0 < clip.score < clip.function.points
     assert any("returned the array it was given (`grads['U']`" in c.message for c in clip.cases)
+
+
+def test_a_shape_error_is_said_in_the_functions_own_sizes(grade, course):
+    """Exceptions explained: the sizes an error mentions are named (T, D, H, K) for the case that raised it."""
+    row_vector = (
+        "import numpy as np\n\n"
+        "def rnn_step_forward(x_t, s_prev, U, W):\n"
+        "    return np.tanh(x_t @ U + s_prev @ W)\n"
+    )
+    result = grade({"s": {"rnn_forward.py": row_vector}}, seed=4)["s"].functions["rnn_step_forward"]
+    message = result.cases[0].message
+    assert "in this case T = " in message and " is D" in message, message

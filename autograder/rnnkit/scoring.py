@@ -10,6 +10,7 @@ any other task, and nothing about deadlines.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .compare import Verdict, changed_arguments, compare, describe
@@ -79,6 +80,7 @@ class TaskScorer:
                 message = f"your function raised {error}"
                 if "[Errno 27]" in error:
                     message += f" (your code printed or wrote more than {limits.file_size_mb} MB)"
+                message += sizes_in_words(error, case.dims)
             trace = header.get("traceback", "")
             return CaseOutcome(case.about, False, message + (f"\n\n```\n{trace}\n```" if trace else ""))
         try:
@@ -158,6 +160,41 @@ class TaskScorer:
             missing = tally.ended if tally.ended and tally.ended != "normally" else stopped
             result.cases = [tally.outcomes.get(i) or CaseOutcome(case.about, False, missing) for i, case in enumerate(cases)]
         return result
+
+
+_SHAPE = re.compile(r"\((\d+(?:,\s*\d+)*),?\)")
+_SIZE = re.compile(r"\b(?:size|from) (\d+)\b")
+
+
+def sizes_in_words(error: str, dims: dict[str, int]) -> str:
+    """The shapes and sizes an exception mentions, in the function's own names: `` ((7, 4) is (T, K); 5 is H)``.
+
+    Only lengths that name one size of the case unambiguously are named; nothing when none is.
+    """
+    by_length: dict[int, list[str]] = {}
+    for name, length in dims.items():
+        by_length.setdefault(length, []).append(name)
+
+    def name(n: int) -> str | None:
+        names = by_length.get(n, [])
+        return names[0] if len(names) == 1 else None
+
+    said: list[str] = []
+    for match in _SHAPE.finditer(error):
+        shape = [int(n) for n in match.group(1).split(",")]
+        names = [name(n) for n in shape]
+        if all(names):
+            words = f"{match.group(0)} is ({', '.join(names)}{',' if len(names) == 1 else ''})"
+            if words not in said:
+                said.append(words)
+    for match in _SIZE.finditer(error):
+        n = int(match.group(1))
+        if name(n) and f"{n} is {name(n)}" not in said:
+            said.append(f"{n} is {name(n)}")
+    if not said:
+        return ""
+    sizes = ", ".join(f"{k} = {v}" for k, v in dims.items())
+    return f" (in this case {sizes}: {'; '.join(said[:6])})"
 
 
 def alias_words(function: str, aliases: list[str]) -> str:

@@ -266,7 +266,7 @@ def sandbox_words(root: Path, mode: str) -> str:
 
     source, kit = Path(root) / "source", Path(rnnkit.__file__).parent
     uid = 0 if os.geteuid() == 0 and mode != "none" else None
-    layers = available_layers(load_course().limits.__dict__, uid, [str(source), str(kit)])
+    layers = available_layers(load_course(source / "kit").limits.__dict__, uid, [str(source), str(kit)])
     words = describe(mode, (["uid"] if uid is not None else []) + layers)
     if mode == "none":
         return f"{words}; student code runs as the grader's own user"

@@ -11,7 +11,7 @@ Applied in the worker, right after the zygote forks it, in this order:
    worker's own domain (the grader, the zygote) and no abstract Unix socket;
 4. **seccomp** (libseccomp): refuse ``ptrace``, ``process_vm_readv`` /
    ``process_vm_writev``, sockets, namespaces, ``io_uring``, ``bpf``,
-   ``perf_event_open``, keyrings, mounts and module loading.
+   ``perf_event_open``, keyrings, System V IPC, mounts and module loading.
 
 Each layer that the kernel or the container refuses is skipped and reported by
 :func:`available_layers`, so the summary line names what protected the run.
@@ -46,6 +46,8 @@ DENIED_SYSCALLS = (
     "keyctl", "add_key", "request_key", "kexec_load", "init_module", "finit_module", "delete_module",
     "reboot", "swapon", "swapoff", "acct", "quotactl", "settimeofday", "clock_settime",
     "fanotify_init", "inotify_init", "inotify_init1",
+    # System V IPC outlives the process (bubblewrap gives a private IPC namespace; elsewhere refuse it).
+    "shmget", "shmat", "shmctl", "semget", "semop", "semtimedop", "semctl", "msgget", "msgsnd", "msgrcv", "msgctl", "mq_open",
 )
 _CLONE_NAMESPACES = 0x7E020000  # CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET
 
@@ -103,7 +105,7 @@ def readable_paths(hidden: list[str]) -> list[str]:
     A folder that holds a hidden path is not allowed whole: its other entries are allowed
     one by one (Landlock only knows allow rules).
     """
-    roots = ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/etc", "/dev"]
+    roots = ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/etc", "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"]
     roots += [sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable))]
     roots += [p for p in sys.path if p and os.path.isdir(p)]
     hidden = [os.path.realpath(h) for h in hidden]
@@ -161,7 +163,7 @@ class Confinement:
                 except OSError:
                     continue
                 self._readable.append((fd, read_dir if os.path.isdir(path) else read_file))
-            try:
+            try:  # /dev/null is writable too (its rule replaces the read-only one)
                 fd = os.open("/dev/null", os.O_PATH | os.O_CLOEXEC)
                 self._readable.append((fd, read_file | int(_ll.FSAccess.WRITE_FILE)))
             except OSError:
