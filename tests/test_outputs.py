@@ -16,7 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from rnnkit.cli import main
 from rnnkit.grading import discover, grade_class
 from rnnkit.outputs.files import OutputLock, OutputLocked
 from rnnkit.outputs.run import grade_into
@@ -160,8 +162,7 @@ def test_kill_9_mid_run_and_a_concurrent_run_then_the_next_run_repairs_the_folde
     class_dir = make_class(tmp_path / "class", {f"s{i}": {"rnn_forward.py": good if i % 2 else wrong} for i in range(4)})
     out = tmp_path / "out"
     command = [*RNNKIT, "grade", str(class_dir), "--out", str(out), "--seed", str(SEED), "--jobs", "2"]
-    first = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert first.returncode == 0, first.stderr[-2000:]
+    grade_into(out, discover(class_dir, course), course, _counting(course, []), seed=SEED)
     before = assert_consistent(out, {"s0", "s1", "s2", "s3"}, course)
 
     # Late work: s0 fixes the function, and s4 is new; their files sleep at first, so the run takes a while.
@@ -171,9 +172,9 @@ def test_kill_9_mid_run_and_a_concurrent_run_then_the_next_run_repairs_the_folde
     victim = subprocess.Popen([*command[:-1], "1"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         _wait_for(lambda: _manifest(out).get("complete") is False and _manifest(out).get("started") != started, "the run to start")
-        second = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
-        assert second.returncode != 0
-        assert f"being written by another rnnkit run (pid {victim.pid}" in " ".join(second.stderr.split()), second.stderr[-2000:]
+        second = CliRunner().invoke(main, command[3:])  # a second run into the same folder, meanwhile
+        assert second.exit_code != 0
+        assert f"being written by another rnnkit run (pid {victim.pid}" in " ".join(second.output.split()), second.output[-2000:]
         os.killpg(victim.pid, signal.SIGKILL)
     finally:
         if victim.poll() is None:
@@ -187,8 +188,8 @@ def test_kill_9_mid_run_and_a_concurrent_run_then_the_next_run_repairs_the_folde
 
     for student in ("s0", "s4"):  # and they hand in again, a file that loads at once
         (class_dir / student / "rnn_forward.py").write_text(good, encoding="utf-8")
-    third = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert third.returncode == 0, third.stderr[-2000:]
-    assert "had not finished; this run completed it" in " ".join(third.stderr.split())
+    third = CliRunner().invoke(main, command[3:])
+    assert third.exit_code == 0, third.output[-2000:]
+    assert "had not finished; this run completed it" in " ".join(third.output.split())
     after = assert_consistent(out, {"s0", "s1", "s2", "s3", "s4"}, course)
     assert after["s0"] == after["s4"] == before["s1"] > before["s0"]
