@@ -148,8 +148,8 @@ def test_hidden_array_feedback_says_where_but_no_values():
     found[2, 1] += 0.37
     found[4, 3] -= 0.21
     message = compare(found, expected, Tolerance(1e-4, 1e-5), {"T": 6, "H": 5}).message
-    assert "2 of 30 entries are wrong (time steps t = 2, 4 of T = 6)" in message
-    assert "too large at 1 and too small at 1" in message and "[2, 1]" in message and "[4, 3]" in message
+    assert "2 of 30 entries are wrong (`[2, 1]`, `[4, 3]`), at time steps t = 2, 4 of T = 6;" in message
+    assert "too large at 1 and too small at 1" in message
     numbers = re.findall(r"\d[\d.]*(?:e-?\d+)?", message)  # counts, indices, steps, and a power of ten: nothing else
     assert all(n.isdigit() or n == "0.1" or re.fullmatch(r"1e-?\d+", n) for n in numbers), message
     assert re.search(r"0\.37|0\.21", compare(found, expected, Tolerance(1e-4, 1e-5), exact=True).message)

@@ -188,15 +188,23 @@ def _value_free(found: np.ndarray, expected: np.ndarray, outside: np.ndarray, wo
         return f"the value is wrong: it is {direction}, by {size}."
     wrong = np.argwhere(outside)
     count = len(wrong)
-    where = ", ".join(_index_words(tuple(int(i) for i in w)) for w in wrong[:4]) + (", ..." if count > 4 else "")
-    sign = "too large" if not low else "too small" if not high else f"too large at {high} and too small at {low} of them"
+    counted = f"all {count} entries are wrong" if count == expected.size else f"{count} of {expected.size} entries are wrong"
+    if 1 < count <= 4 and count < expected.size:
+        counted += " (" + ", ".join(f"`{_index_words(tuple(int(i) for i in w))}`" for w in wrong) + ")"
     steps = ""
     if expected.ndim >= 1 and "T" in dims and dims["T"] == expected.shape[0] and list(dims.values()).count(dims["T"]) == 1:
         ts = sorted({int(w[0]) for w in wrong})
-        steps = f" (time step{'s' if len(ts) > 1 else ''} t = {', '.join(map(str, ts[:8]))}{', ...' if len(ts) > 8 else ''} of T = {dims['T']})"
+        if len(ts) == dims["T"]:
+            steps = ", at every time step"
+        else:
+            shown = ", ".join(map(str, ts[:8])) + (", ..." if len(ts) > 8 else "")
+            steps = f", at time step{'s' if len(ts) > 1 else ''} t = {shown} of T = {dims['T']}"
+    sign = "all too large" if not low else "all too small" if not high else f"too large at {high} and too small at {low} of them"
+    if count == 1:
+        sign = "too large" if high else "too small"
     return (
-        f"{count} of {expected.size} entries are wrong{steps}; the largest error is {size}, at "
-        f"{_index_words(tuple(int(i) for i in worst))}; your values are {sign}." + (f" Wrong entries: {where}." if count > 1 else "")
+        f"{counted}{steps}; the largest error is {size}, at `{_index_words(tuple(int(i) for i in worst))}`; "
+        f"your value{'s are' if count > 1 else ' is'} {sign}."
     )
 
 

@@ -21,7 +21,7 @@ import unicodedata
 _REFUSED_CATEGORIES = {"Cc", "Cs", "Zl", "Zp"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
 #: Characters that can start markup anywhere in a line (emphasis, code, links, HTML, entities, tables, math).
-_MD_PUNCTUATION = re.compile(r"([\\`*_\[\]<>#!|~&$])")
+_MD_PUNCTUATION = re.compile(r"([\\`*_<>#!|~&$\[]|\](?=[(\[:]))")
 #: What starts a block at the beginning of a line (list item, heading underline, ordered item, quote, heading).
 _LINE_START = re.compile(r"[-+=]|\d+(?=[.)])")
 
