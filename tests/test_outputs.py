@@ -193,3 +193,43 @@ def test_kill_9_mid_run_and_a_concurrent_run_then_the_next_run_repairs_the_folde
     assert "had not finished; this run completed it" in " ".join(third.output.split())
     after = assert_consistent(out, {"s0", "s1", "s2", "s3", "s4"}, course)
     assert after["s0"] == after["s4"] == before["s1"] > before["s0"]
+
+
+class _Killed(BaseException):
+    """Stands for kill -9 in the middle of writing the students' files."""
+
+
+def test_a_run_killed_while_writing_leaves_a_folder_that_says_so_and_the_next_run_repairs_it(course, sources, tmp_path, monkeypatch):
+    import rnnkit.outputs.run as run_module
+
+    good, wrong = sources
+    names = [f"s{i}" for i in range(5)]
+    class_dir = make_class(tmp_path / "class", {n: {"rnn_forward.py": wrong} for n in names})
+    out, calls = tmp_path / "out", []
+    grade_into(out, discover(class_dir, course), course, _counting(course, calls), seed=SEED)
+    before = assert_consistent(out, set(names), course)
+    for n in names:  # everyone hands in a fix
+        (class_dir / n / "rnn_forward.py").write_text(good, encoding="utf-8")
+
+    real, written = run_module._write_one, []
+
+    def dies_after_two(student, *args):
+        if len(written) == 2:
+            raise _Killed()
+        real(student, *args)
+        written.append(student.student)
+
+    monkeypatch.setattr(run_module, "_write_one", dies_after_two)
+    with pytest.raises(_Killed):
+        grade_into(out, discover(class_dir, course), course, _counting(course, calls), seed=SEED)
+    monkeypatch.setattr(run_module, "_write_one", real)
+
+    # Two students have new feedback, three old, grades.csv is all old: and the folder says so.
+    assert _manifest(out)["complete"] is False
+    assert "incomplete" in read_report(out / "report.html").sections
+    assert {n: float(r["total"]) for n, r in grades_rows(out).items()} == before
+
+    run = grade_into(out, discover(class_dir, course), course, _counting(course, calls), seed=SEED)
+    assert run.repaired and sorted(run.kept) == sorted(written) and calls[-1] == sorted(set(names) - set(written))
+    after = assert_consistent(out, set(names), course)
+    assert len(set(after.values())) == 1 and min(after.values()) > max(before.values())
