@@ -17,7 +17,7 @@ from rnnkit.course import Tolerance
 from rnnkit.export.gradescope import results as gradescope_export
 from rnnkit.feedback import feedback_markdown, gradescope_results
 from rnnkit.grading import HiddenTests
-from rnnkit.outputs.safe import csv_cell, csv_uncell, id_problem, md_block, md_code
+from rnnkit.outputs.safe import csv_cell, csv_uncell, id_problem, md_block, md_code, md_text
 
 from .browser import Browser, chromium_problem
 from .outputs_helpers import MD, html_tokens, score_lines
@@ -34,6 +34,22 @@ def test_code_spans_and_fences_hold_any_text(text):
     assert para.children[0].content.strip() == " ".join(text.split("\n")).strip()
     tokens = MD.parse(md_block(text))
     assert [t.type for t in tokens] == ["fence"] and tokens[0].content == text.rstrip("\n") + "\n"
+
+
+def test_escaped_text_renders_as_exactly_that_text():
+    """Random strings of markdown's special characters: md_text renders as one paragraph of that very text."""
+    rng = np.random.default_rng(0)
+    alphabet = list("`*_[]()<>#!|~&$-+=.:;\\'\" ab1") + ["&amp;", "<!--", "```", "1.", "**", "\n"]
+    for _ in range(400):
+        text = "".join(rng.choice(alphabet, size=int(rng.integers(1, 14))))
+        tokens = MD.parse(md_text(text))
+        flat = " ".join(text.split("\n")).lstrip()
+        if not flat.strip():
+            continue
+        assert [t.type for t in tokens] == ["paragraph_open", "inline", "paragraph_close"], (text, md_text(text))
+        children = tokens[1].children
+        assert all(c.type == "text" for c in children), (text, [c.type for c in children])
+        assert "".join(c.content for c in children) == flat.rstrip(), (text, md_text(text))
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@A1", "\tx", "\rx", "'=x", "''", "plain", "a=b"])

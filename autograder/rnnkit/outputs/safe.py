@@ -20,8 +20,9 @@ import unicodedata
 #: Categories a student id may not contain: controls, surrogates (bytes that are not UTF-8), line and paragraph separators.
 _REFUSED_CATEGORIES = {"Cc", "Cs", "Zl", "Zp"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
-#: Characters that can start markup anywhere in a line (emphasis, code, links, HTML, entities, tables, math).
-_MD_PUNCTUATION = re.compile(r"([\\`*_<>#!|~&$\[]|\](?=[(\[:]))")
+#: Characters that can start markup anywhere in a line (emphasis, code, links, HTML, entities, tables, math);
+#: ``_`` inside a word (``rnn_forward``) cannot, and stays as it is.
+_MD_PUNCTUATION = re.compile(r"([\\`*<>#!|~&$\[]|\](?=[(\[:])|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z]))")
 #: What starts a block at the beginning of a line (list item, heading underline, ordered item, quote, heading).
 _LINE_START = re.compile(r"[-+=]|\d+(?=[.)])")
 
