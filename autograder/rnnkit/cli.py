@@ -81,7 +81,7 @@ def check(part: str, path: Path | None) -> None:
 @click.argument("class_dir", required=False, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", default="grades", show_default=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--jobs", "-j", default=0, help="Parallel sandboxes (default: one per core).")
-@click.option("--seed", default=None, type=int, help="Pin the hidden test inputs to this seed, the same for everyone (default: inputs of each student's own).")
+@click.option("--seed", default=None, type=int, help="Pin the hidden test inputs to this seed, the same for everyone (default: each student's own inputs).")
 @click.option("--full", is_flag=True, help="Re-grade every student, even those whose files did not change since the last run into --out.")
 @click.option(
     "--nbgrader", "nbgrader_dir", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -136,7 +136,7 @@ def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None, fu
 
         def plan(todo: int, kept: int) -> None:
             if kept:
-                console.print(f"{out_dir} was graded before: {kept} student{'s' if kept != 1 else ''} unchanged (kept), {todo} to grade. --full re-grades everyone.")
+                console.print(f"{escape(str(out_dir))} was graded before: {kept} student{'s' if kept != 1 else ''} unchanged (kept), {todo} to grade. --full re-grades everyone.")
 
         try:
             run = grade_into(out_dir, submissions, course, run_grader, seed=seed, full=full, on_plan=plan)
@@ -147,7 +147,7 @@ def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None, fu
     for note in run.refused:
         console.print(f"[yellow]note:[/] {escape(note['reason'])}")
     if run.repaired:
-        console.print(f"The previous run into {out_dir} had not finished; this run completed it.")
+        console.print(f"The previous run into {escape(str(out_dir))} had not finished; this run completed it.")
     print_tables(run.students, course, MODE_WORDS[mode], Console())
     grades, mistakes, report_page = run.written
     kept = f" ({len(run.kept)} kept from the last run)" if run.kept else ""
