@@ -47,7 +47,7 @@ def test_grades_csv_has_the_interface_columns(graded, course):
 def test_results_json_follows_gradescope_schema(graded, course):
     _, out = graded
     for student in ("alice", "bob", "carol", "mallory"):
-        data = json.loads((out / student / "results.json").read_text())
+        data = json.loads((out / "students" / student / "results.json").read_text())
         assert isinstance(data["score"], (int, float))
         assert len(data["tests"]) == len(course.functions)
         for test, fn in zip(data["tests"], course.functions):
@@ -59,11 +59,11 @@ def test_results_json_follows_gradescope_schema(graded, course):
 
 def test_feedback_explains_without_revealing_values(graded):
     _, out = graded
-    carol = (out / "carol" / "feedback.md").read_text()
+    carol = (out / "students" / "carol" / "feedback.md").read_text()
     assert "Not implemented yet" in carol
-    bob = (out / "bob" / "feedback.md").read_text()
+    bob = (out / "students" / "bob" / "feedback.md").read_text()
     assert "entries are wrong; the largest error is" in bob
-    mallory = (out / "mallory" / "feedback.md").read_text()
+    mallory = (out / "students" / "mallory" / "feedback.md").read_text()
     for words in ("did not finish within", "is not a valid notebook", "is not UTF-8", "SyntaxError", "Files ignored"):
         assert words in mallory
     for text in (bob, mallory):
@@ -84,7 +84,7 @@ def test_grade_also_writes_the_class_report(graded):
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "report.html" in run.stdout
     for student in ("alice", "bob", "carol", "mallory"):
-        assert f'href="{student}/feedback.md"' in page
+        assert f'href="students/{student}/feedback.md"' in page
     assert 'id="histogram"' in page and 'id="pass-rates"' in page
 
 
@@ -98,7 +98,7 @@ def test_grade_writes_mistakes_csv_and_names_bobs_mistakes(graded):
     }
     assert all(row["students"] == "1" and row["student_ids"] == "bob" for row in rows)
     assert "Most frequent mistakes" in run.stdout and "mistakes.csv" in run.stdout
-    bob = (out / "bob" / "feedback.md").read_text()
+    bob = (out / "students" / "bob" / "feedback.md").read_text()
     assert "**Likely mistake: W transposed.**" in bob
     for student in ("alice", "carol", "mallory"):
-        assert "Likely mistake" not in (out / student / "feedback.md").read_text()
+        assert "Likely mistake" not in (out / "students" / student / "feedback.md").read_text()

@@ -27,7 +27,8 @@ def test_an_error_of_1e_3_relative_fails(expected, relative):
     wrong[2, 4] *= 1 + relative  # the largest-scale column
     verdict = compare(wrong, expected, TOL, DIMS)
     assert not verdict.passed
-    assert "1 of 30 entries are wrong" in verdict.message and "at [2, 4]" in verdict.message
+    assert "1 of 30 entries are wrong" in verdict.message and "at `[2, 4]`" in verdict.message
+    assert "at [2, 4]" in compare(wrong, expected, TOL, DIMS, exact=True).message
 
 
 def test_shapes_are_named_by_axis(expected):

@@ -182,7 +182,7 @@ def test_rnnkit_grade_nbgrader_writes_the_kits_scores_into_the_gradebook(graded,
     assert graded["by_kit"]["dana"] == graded["kit"]["bob"], "a submission nbgrader never autograded"
     rows = list(csv.DictReader(open(graded["out"] / "grades.csv", newline="")))
     assert {r["student"] for r in rows} == {"alice", "bob", "mallory", "dana"}
-    assert (graded["out"] / "bob" / "feedback.md").read_text().count("###") >= len(course.functions)
+    assert (graded["out"] / "students" / "bob" / "feedback.md").read_text().count("###") >= len(course.functions)
 
 
 def test_in_kernel_tests_are_defeated_but_not_the_kits_sandbox(graded, course):

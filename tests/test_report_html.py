@@ -10,6 +10,7 @@ from urllib.parse import unquote
 
 from rnnkit.cli import main
 from rnnkit.feedback import write_student
+from rnnkit.outputs.store import student_folder
 from rnnkit.grading import CaseOutcome, FunctionResult, PartNotes, StudentResult
 from rnnkit.report import write_grades_csv
 from rnnkit.report_html import read_class, render_report, write_report
@@ -47,12 +48,12 @@ def graded_folder(course, tmp_path) -> Path:
         _student(course, ODD_NAME, lambda f: "fail" if f.part == "rnn_forward" else "missing"),
     ]
     for student in students:
-        write_student(student, course, tmp_path)
+        write_student(student, course, student_folder(tmp_path, student.student))
     write_grades_csv(students, course, tmp_path / "grades.csv")
     (tmp_path / "mistakes.csv").write_text(  # as rnnkit.report.write_mistakes_csv writes it
         "mistake,function,explanation,students,student_ids\n"
-        "bptt-state-off-by-one,rnn_backward,uses s[t] where s[t-1] is needed,2,ben dee\n"
-        "softmax-no-shift,softmax,no shift by the maximum: overflow at large logits,12,a b c d e f g h i j k l\n"
+        "bptt-state-off-by-one,rnn_backward,uses s[t] where s[t-1] is needed,2,\"ben\ndee\"\n"
+        "softmax-no-shift,softmax,no shift by the maximum: overflow at large logits,12,\"a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl\"\n"
         "lstm-concat-order,lstm_forward,\"stacks [x; h] instead of [h; x]\",1,ben\n",
         encoding="utf-8",
     )

@@ -195,7 +195,7 @@ def run_check(function: str, namespace: dict, public: PublicChecks) -> CheckResu
             lines.append(f"case {number} ({case.about}): your function raised an error:")
             lines.extend("    " + line for line in _student_traceback(exc).splitlines())
             continue
-        verdict = compare(found, expected, public.tolerance, case.dims, item_names=RETURNS.get(function, ()))
+        verdict = compare(found, expected, public.tolerance, case.dims, item_names=RETURNS.get(function, ()), exact=True)
         names = changed_arguments(function, before, tuple(a for a in args if not callable(a)))
         aliased = calls.aliases(found, tuple(a for a in args if not callable(a)))
         if verdict.passed and not names and not aliased:

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .clihelp import FullHelpGroup
@@ -86,14 +87,17 @@ def check(part: str, path: Path | None) -> None:
 @click.argument("class_dir", required=False, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", default="grades", show_default=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--jobs", "-j", default=0, help="Parallel sandboxes (default: one per core).")
-@click.option("--seed", default=None, type=int, help="Seed of the hidden test inputs (default: the course's fixed seed).")
+@click.option("--seed", default=None, type=int, help="Pin the hidden test inputs to this seed, the same for everyone (default: each student's own inputs).")
+@click.option("--full", is_flag=True, help="Re-grade every student, even those whose files did not change since the last run into --out.")
 @click.option(
     "--nbgrader", "nbgrader_dir", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Grade the submissions of this nbgrader course into its gradebook; CLASS_DIR is then the assignment (default: all).",
 )
-def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None, nbgrader_dir: Path | None) -> None:
-    """Grade CLASS_DIR (one folder per student; default: the bundled example class).
+def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None, full: bool, nbgrader_dir: Path | None) -> None:
+    """Grade CLASS_DIR (one folder per student; default: the bundled example class) into --out.
 
+    On a folder a previous run wrote, only students who are new or whose files changed are graded again
+    (--full: everyone); the class files are rewritten so that everything agrees.
     With --nbgrader COURSE_DIR [ASSIGNMENT]: grade nbgrader's submitted/ folder instead.
     """
     if nbgrader_dir is not None:
@@ -103,53 +107,73 @@ def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None, nb
         return
     if class_dir is not None and not class_dir.is_dir():
         raise click.BadParameter(f"{class_dir} is not a folder.", param_hint="'CLASS_DIR'")
-    from .cases import DEFAULT_SEED
     from .examples import example_class
     from .grading import discover, grade_class
-    from .report import write_class
+    from .outputs.files import OutputLocked
+    from .outputs.run import grade_into
+    from .report import print_tables
     from .sandbox.pool import MODE_WORDS, SandboxError, best_mode
 
     course = _course()
     jobs = jobs or os.cpu_count() or 1
-    with tempfile.TemporaryDirectory(prefix="rnnkit-example-") as scratch:
-        if class_dir is None:
-            class_dir = example_class(course, Path(scratch))
-            console.print(f"Grading the bundled example class ({class_dir}).")
-        submissions = discover(class_dir, course)
-        if not submissions:
-            raise click.ClickException(f"{class_dir} holds no student folders and no part files")
-        try:
-            mode = best_mode()
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from None
-        if mode != "bwrap":
-            console.print(f"[yellow]warning:[/] {MODE_WORDS[mode]}. Install bubblewrap for the full sandbox (see README).")
-        tasks = sum(len(s.files) for s in submissions)
+    sandbox_words: list[str] = []
+    if class_dir is None:
+        shutil.rmtree(out_dir / "example-class", ignore_errors=True)
+        class_dir = example_class(course, out_dir)
+        console.print(f"Grading the bundled example class ({escape(str(class_dir))}: open its notebooks to see what was graded).")
+    submissions = discover(class_dir, course)
+    if not submissions:
+        raise click.ClickException(f"{class_dir} holds no student folders and no part files")
+    try:
+        mode = best_mode()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if mode != "bwrap":
+        console.print(f"[yellow]warning:[/] {MODE_WORDS[mode]}. Install bubblewrap for the full sandbox (see README).")
+
+    def run_grader(todo: list) -> list:
+        tasks = sum(len(s.files) for s in todo)
         with Progress(
             TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("files"), TimeElapsedColumn(),
             console=console, transient=False,
         ) as progress:
             bar = progress.add_task("grading", total=tasks)
-            try:
-                students = grade_class(
-                    submissions, course, seed=DEFAULT_SEED if seed is None else seed, jobs=jobs, mode=mode,
-                    on_task_done=lambda: progress.advance(bar),
-                )
-            except SandboxError as exc:
-                raise click.ClickException(f"{exc}\nTry another sandbox setting, e.g. RNNKIT_SANDBOX=uid (see README).") from None
-    grades, mistakes, report_page = write_class(students, course, out_dir, MODE_WORDS[mode], Console())
-    click.echo(f"Wrote {grades}, {mistakes}, the class report {report_page} and feedback for {len(students)} students in {out_dir}/.")
+            return grade_class(todo, course, seed=seed, jobs=jobs, mode=mode, on_task_done=lambda: progress.advance(bar), pool_words=sandbox_words)
+
+    def plan(todo: int, kept: int) -> None:
+        if kept:
+            console.print(f"{escape(str(out_dir))} was graded before: {kept} student{'s' if kept != 1 else ''} unchanged (kept), {todo} to grade. --full re-grades everyone.")
+
+    try:
+        run = grade_into(out_dir, submissions, course, run_grader, seed=seed, full=full, on_plan=plan)
+    except OutputLocked as exc:
+        raise click.ClickException(str(exc)) from None
+    except SandboxError as exc:
+        raise click.ClickException(f"{exc}\nTry another sandbox setting, e.g. RNNKIT_SANDBOX=uid (see README).") from None
+    for note in run.refused:
+        console.print(f"[yellow]note:[/] {escape(note['reason'])}")
+    if run.repaired:
+        console.print(f"The previous run into {escape(str(out_dir))} had not finished; this run completed it.")
+    print_tables(run.students, course, sandbox_words[0] if sandbox_words else MODE_WORDS[mode], Console())
+    grades, mistakes, report_page = run.written
+    kept = f" ({len(run.kept)} kept from the last run)" if run.kept else ""
+    click.echo(
+        f"Wrote {grades}, {mistakes}, the class report {report_page} and feedback for {len(run.students)} students{kept} "
+        f"in {out_dir}/students/."
+    )
 
 
 @main.command()
 @click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def report(out_dir: Path) -> None:
     """Write OUT_DIR/report.html, the class report, from what `rnnkit grade` wrote in OUT_DIR."""
+    from .outputs.files import OutputLock, OutputLocked
     from .report_html import ReportError, write_report
 
     try:
-        path = write_report(out_dir, _course())
-    except ReportError as exc:
+        with OutputLock(out_dir):
+            path = write_report(out_dir, _course())
+    except (ReportError, OutputLocked) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Wrote {path}")
 

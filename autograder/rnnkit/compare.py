@@ -1,8 +1,14 @@
 """Compare a student's answer with the reference answer, and say what differs.
 
-Messages describe the difference (structure, shape, dtype, non-finite values,
-the size and place of the largest error) but never the expected values: the
-same words go to students whose hidden tests must stay hidden.
+Two kinds of message:
+
+* value-free (the default, for hidden cases): structure, shape, dtype,
+  non-finite values, which item, how many entries and which ones are wrong,
+  which time steps, the *order of magnitude* of the largest error and its sign
+  (too large / too small). Nothing from which an expected value could be
+  reconstructed: no error sizes to three digits, no relative error of one entry.
+* exact (``exact=True``, for the public checks, whose inputs are public): the
+  size of the largest error and its relative error, to three digits.
 """
 from __future__ import annotations
 
@@ -67,10 +73,12 @@ def compare(
     dims: dict[str, int] | None = None,
     where: str = "",
     item_names: tuple[str, ...] = (),
+    exact: bool = False,
 ) -> Verdict:
     """Compare ``found`` with ``expected`` (any nesting of tuples, dicts, arrays and numbers).
 
-    ``item_names`` name the items of a returned tuple in messages (``("s", "o")``).
+    ``item_names`` name the items of a returned tuple in messages (``("s", "o")``). ``exact=False`` (the default)
+    words the message without values (for hidden cases); ``exact=True`` gives error sizes (public checks only).
     """
     dims = dims or {}
     label = f"{where}: " if where else ""
@@ -81,7 +89,7 @@ def compare(
         if len(found) != len(expected):
             return Verdict(False, f"{label}expected a tuple of {len(expected)} items; found {len(found)} items.", np.inf)
         names = [f"`{item_names[i]}` (item {i})" if i < len(item_names) else f"item {i}" for i in range(len(expected))]
-        return _worst(compare(f, e, tol, dims, f"{where}{names[i]}".strip()) for i, (f, e) in enumerate(zip(found, expected)))
+        return _worst(compare(f, e, tol, dims, f"{where}{names[i]}".strip(), exact=exact) for i, (f, e) in enumerate(zip(found, expected)))
 
     if isinstance(expected, dict):
         if not isinstance(found, dict):
@@ -89,9 +97,9 @@ def compare(
         missing = [k for k in expected if k not in found]
         if missing:
             return Verdict(False, f"{label}the dict has no key(s) {', '.join(map(repr, missing))}; expected keys {sorted(expected)}.", np.inf)
-        return _worst(compare(found[k], e, tol, dims, f"{where}[{k!r}]".strip()) for k, e in expected.items())
+        return _worst(compare(found[k], e, tol, dims, f"{where}[{k!r}]".strip(), exact=exact) for k, e in expected.items())
 
-    return _compare_numbers(found, expected, tol, dims, label)
+    return _compare_numbers(found, expected, tol, dims, label, exact)
 
 
 def _worst(verdicts) -> Verdict:
@@ -102,7 +110,7 @@ def _worst(verdicts) -> Verdict:
     return max(failed, key=lambda v: v.error)
 
 
-def _compare_numbers(found: Any, expected: Any, tol: Tolerance, dims: dict[str, int], label: str) -> Verdict:
+def _compare_numbers(found: Any, expected: Any, tol: Tolerance, dims: dict[str, int], label: str, exact: bool = False) -> Verdict:
     expected_arr = np.asarray(expected, dtype=float)
     is_scalar = expected_arr.ndim == 0
     if isinstance(found, (bool, np.bool_)) or (isinstance(found, np.ndarray) and found.dtype.kind == "b"):
@@ -148,6 +156,8 @@ def _compare_numbers(found: Any, expected: Any, tol: Tolerance, dims: dict[str, 
     if not outside.any():
         return Verdict(True, error=relative)
     worst = np.unravel_index(int(np.argmax(np.where(outside, diff / allowed, -1.0))), diff.shape)
+    if not exact:
+        return Verdict(False, label + _value_free(found_f, expected_arr, outside, worst, scale, dims), relative)
     if is_scalar:
         return Verdict(False, f"{label}the value is off by {diff.item():.3g} ({_relative(diff.item(), expected_arr.item())}).", relative)
     worst_index = tuple(int(i) for i in worst)
@@ -156,6 +166,45 @@ def _compare_numbers(found: Any, expected: Any, tol: Tolerance, dims: dict[str, 
         f"{label}{int(outside.sum())} of {diff.size} entries are wrong; the largest error is "
         f"{diff[worst]:.3g} at {_index_words(worst_index)} ({_relative(diff[worst], expected_arr[worst])}).",
         relative,
+    )
+
+
+def magnitude_words(x: float) -> str:
+    """``about 1e-3``: the nearest power of ten, never more digits."""
+    if not np.isfinite(x) or x <= 0:
+        return "not measurable"
+    k = int(np.round(np.log10(x)))
+    return {0: "about 1", 1: "about 10", -1: "about 0.1"}.get(k, f"about 1e{k}")
+
+
+def _value_free(found: np.ndarray, expected: np.ndarray, outside: np.ndarray, worst: tuple, scale: float, dims: dict[str, int]) -> str:
+    """Where the answer is wrong, how badly (a power of ten) and in which direction; no value of the answer."""
+    worst_error = float(abs(found[worst] - expected[worst]) / (abs(expected[worst]) + scale))
+    size = f"{magnitude_words(worst_error)} relative to the answer's size"
+    high = int(np.sum(outside & (found > expected)))
+    low = int(np.sum(outside)) - high
+    if expected.ndim == 0:
+        direction = "too large" if high else "too small"
+        return f"the value is wrong: it is {direction}, by {size}."
+    wrong = np.argwhere(outside)
+    count = len(wrong)
+    counted = f"all {count} entries are wrong" if count == expected.size else f"{count} of {expected.size} entries are wrong"
+    if 1 < count <= 4 and count < expected.size:
+        counted += " (" + ", ".join(f"`{_index_words(tuple(int(i) for i in w))}`" for w in wrong) + ")"
+    steps = ""
+    if expected.ndim >= 1 and "T" in dims and dims["T"] == expected.shape[0] and list(dims.values()).count(dims["T"]) == 1:
+        ts = sorted({int(w[0]) for w in wrong})
+        if len(ts) == dims["T"]:
+            steps = ", at every time step"
+        else:
+            shown = ", ".join(map(str, ts[:8])) + (", ..." if len(ts) > 8 else "")
+            steps = f", at time step{'s' if len(ts) > 1 else ''} t = {shown} of T = {dims['T']}"
+    sign = "all too large" if not low else "all too small" if not high else f"too large at {high} and too small at {low} of them"
+    if count == 1:
+        sign = "too large" if high else "too small"
+    return (
+        f"{counted}{steps}; the largest error is {size}, at `{_index_words(tuple(int(i) for i in worst))}`; "
+        f"your value{'s are' if count > 1 else ' is'} {sign}."
     )
 
 

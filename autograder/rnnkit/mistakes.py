@@ -778,7 +778,29 @@ def _constant_factor(seen, cases, expected, tol) -> tuple[bool, str]:
             return False, ""
     if factor is None:
         return False, ""
-    return True, f"The factor is {factor:.3g}."
+    return True, _factor_words(factor)
+
+
+#: Constant factors with a meaning a student recognises; any other factor is not said (its value, with the
+#: student's own output, would give the expected answer away).
+_KNOWN_FACTORS = {
+    -1.0: "Every value has the opposite sign.",
+    2.0: "Every value is twice the answer (a stray 2?).",
+    0.5: "Every value is half the answer (a stray 1/2?).",
+    -2.0: "Every value is twice the answer, with the opposite sign.",
+    -0.5: "Every value is half the answer, with the opposite sign.",
+    math.log(10.0): "The factor is ln 10: a logarithm in base 10 where the natural log belongs?",
+    1 / math.log(10.0): "The factor is 1 / ln 10: a logarithm in base 10 where the natural log belongs?",
+    math.log(2.0): "The factor is ln 2: a logarithm in base 2 where the natural log belongs?",
+    1 / math.log(2.0): "The factor is 1 / ln 2: a logarithm in base 2 where the natural log belongs?",
+}
+
+
+def _factor_words(factor: float) -> str:
+    for known, words in _KNOWN_FACTORS.items():
+        if abs(factor - known) <= 1e-3 * abs(known):
+            return words
+    return ""
 
 
 def _scaled_like(value: Any, factor: float) -> Any:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 from rich.console import Console
@@ -11,16 +12,32 @@ from rich.table import Table
 from .course import Course
 from .grading import StudentResult
 from .mistakes import count_mistakes
+from .outputs.files import write_atomic
+from .outputs.safe import csv_cell
 
 
-def write_grades_csv(students: list[StudentResult], course: Course, path: Path) -> None:
-    """``student,<every function in course order>,total,possible`` (points; bonus included in total)."""
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["student", *(fn.name for fn in course.functions), "total", "possible"])
-        for student in students:
-            row = [student.functions[fn.name].score for fn in course.functions]
-            writer.writerow([student.student, *(f"{x:g}" for x in row), f"{student.total:g}", f"{course.possible:g}"])
+def _csv_text(rows: list[list[str]]) -> str:
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue()
+
+
+def grades_csv_text(students: list, course: Course) -> str:
+    """The text of ``grades.csv``: ``student,<every function in course order>,total,possible``.
+
+    Points per function (bonus included in total). The student id goes through :func:`~.outputs.safe.csv_cell`:
+    an id starting with ``= + - @ ' tab CR`` is written with a ``'`` in front, so no spreadsheet runs it.
+    """
+    rows = [["student", *(fn.name for fn in course.functions), "total", "possible"]]
+    for student in students:
+        scores = [student.functions[fn.name].score for fn in course.functions]
+        rows.append([csv_cell(student.student), *(f"{x:g}" for x in scores), f"{student.total:g}", f"{course.possible:g}"])
+    return _csv_text(rows)
+
+
+def write_grades_csv(students: list, course: Course, path: Path) -> Path:
+    """Write ``grades.csv`` (:func:`grades_csv_text`) whole: temporary file, then rename."""
+    return write_atomic(Path(path), grades_csv_text(students, course))
 
 
 def summary_table(students: list[StudentResult], course: Course, mode_words: str) -> Table:
@@ -47,17 +64,23 @@ def summary_table(students: list[StudentResult], course: Course, mode_words: str
     return table
 
 
-def write_mistakes_csv(students: list[StudentResult], path: Path) -> None:
-    """``mistake,function,explanation,students,student_ids``: each recognised mistake, most frequent first.
+def mistakes_csv_text(students: list) -> str:
+    """The text of ``mistakes.csv``: ``mistake,function,explanation,students,student_ids``, most frequent first.
 
-    ``function`` is where the mistake is made (for a general pattern, every function it was seen in);
-    ``students`` counts the students who made it, ``student_ids`` lists them (space-separated).
+    ``function`` is where the mistake is made (for a general pattern, every function it was seen in, space-separated);
+    ``students`` counts the students who made it; ``student_ids`` lists them one per line inside the one quoted cell
+    (ids never hold a line break: such names are refused), each id neutralised like in ``grades.csv``.
     """
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["mistake", "function", "explanation", "students", "student_ids"])
-        for entry in count_mistakes(students):
-            writer.writerow([entry.mistake.id, " ".join(entry.functions), entry.mistake.explanation, len(entry.students), " ".join(entry.students)])
+    rows = [["mistake", "function", "explanation", "students", "student_ids"]]
+    for entry in count_mistakes(students):
+        ids = "\n".join(csv_cell(s) for s in entry.students)
+        rows.append([entry.mistake.id, " ".join(entry.functions), entry.mistake.explanation, str(len(entry.students)), ids])
+    return _csv_text(rows)
+
+
+def write_mistakes_csv(students: list, path: Path) -> Path:
+    """Write ``mistakes.csv`` (:func:`mistakes_csv_text`) whole: temporary file, then rename."""
+    return write_atomic(Path(path), mistakes_csv_text(students))
 
 
 def mistakes_table(students: list[StudentResult], top: int = 10) -> Table | None:
@@ -74,25 +97,25 @@ def mistakes_table(students: list[StudentResult], top: int = 10) -> Table | None
     return table
 
 
-def write_class(students: list[StudentResult], course: Course, out_dir: Path, mode_words: str, console: Console) -> list[Path]:
-    """Everything a grading run leaves in ``out_dir``, and the tables it prints.
-
-    Per student ``feedback.md`` and ``results.json``; for the class ``grades.csv``,
-    ``mistakes.csv`` and ``report.html``.
-    """
-    from .feedback import write_student
-    from .report_html import write_report
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for student in students:
-        write_student(student, course, out_dir)
-    written = [out_dir / "grades.csv", out_dir / "mistakes.csv"]
-    write_grades_csv(students, course, written[0])
-    write_mistakes_csv(students, written[1])
-    written.append(write_report(out_dir, course))
+def print_tables(students: list, course: Course, mode_words: str, console: Console) -> None:
+    """Print the summary table and the most frequent mistakes (nothing for an empty class)."""
     if students:
         console.print(summary_table(students, course, mode_words))
         frequent = mistakes_table(students)
         if frequent is not None:
             console.print(frequent)
+
+
+def write_class(students: list[StudentResult], course: Course, out_dir: Path, mode_words: str, console: Console,
+                seed: int | None | str = "unrecorded") -> list[Path]:
+    """Write a whole output folder for ``students`` (already graded), under the folder's lock, and print the tables.
+
+    Per student ``students/<id>/feedback.md``, ``results.json`` and ``grade.json``; then ``grades.csv``,
+    ``mistakes.csv``, ``report.html``, and last ``manifest.json`` (see :mod:`.outputs.run`). Returns the paths of
+    ``grades.csv``, ``mistakes.csv`` and ``report.html``.
+    """
+    from .outputs.run import write_all
+
+    written = write_all(students, course, Path(out_dir), seed=seed)
+    print_tables(students, course, mode_words, console)
     return written

@@ -3,11 +3,14 @@
 Built only from the files grading leaves in ``OUT_DIR``, so ``rnnkit report
 OUT_DIR`` can rebuild it at any time:
 
-* ``grades.csv``: the points of every student per function, total and possible;
-* ``<student>/results.json``: per function, passed, partly passed, not
+* ``grades.csv``: the points of every student per function, total and possible
+  (ids read back through :func:`~.outputs.safe.csv_uncell`);
+* ``students/<id>/results.json``: per function, passed, partly passed, not
   implemented, or not handed in;
-* ``<student>/feedback.md``: linked from the per-student table;
-* ``mistakes.csv`` (when present): the most frequent mistakes.
+* ``students/<id>/feedback.md``: linked from the per-student table;
+* ``mistakes.csv`` (when present): the most frequent mistakes;
+* ``manifest.json`` (when present): whether the run that wrote the folder
+  finished (a banner says when it did not) and the folders refused as ids.
 
 The page has no scripts and loads nothing: its CSS is inline and its charts
 are inline SVG. Every name that comes from a file is escaped.
@@ -25,6 +28,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .course import Course
+from .outputs.files import write_atomic
+from .report_style import CSS as _CSS
+from .outputs.safe import csv_uncell
+from .outputs.store import STUDENTS, read_manifest, student_folder
 
 REPORT_FILE = "report.html"
 MISTAKES_FILE = "mistakes.csv"
@@ -68,6 +75,8 @@ class ClassData:
     functions: list[FunctionInfo]
     students: list[StudentRow]
     mistakes: tuple[list[str], list[list[str]]] | None  # header, rows
+    #: The manifest's word on the run: ``complete``, ``started``, ``refused`` (``{}`` when the folder has no manifest).
+    state: dict = field(default_factory=dict)
 
 
 class ReportError(ValueError):
@@ -117,8 +126,9 @@ def read_class(out_dir: Path, course: Course | None = None) -> ClassData:
         if len(row) != len(names) + 3:
             continue
         scores = {n: _number(v) for n, v in zip(names, row[1:-2])}
-        student = StudentRow(row[0], _number(row[-2]), _number(row[-1]), scores)
-        folder = out_dir / row[0]
+        name = csv_uncell(row[0])
+        student = StudentRow(name, _number(row[-2]), _number(row[-1]), scores)
+        folder = student_folder(out_dir, name)
         student.has_feedback = (folder / "feedback.md").is_file()
         results = folder / "results.json"
         try:
@@ -149,7 +159,7 @@ def read_class(out_dir: Path, course: Course | None = None) -> ClassData:
         if table:
             mistakes = (table[0], table[1:])
     title = course.title if course else "rnnkit"
-    return ClassData(title, list(functions.values()), students, mistakes)
+    return ClassData(title, list(functions.values()), students, mistakes, read_manifest(out_dir) or {})
 
 
 # --------------------------------------------------------------------------- charts (inline SVG)
@@ -236,43 +246,6 @@ def pass_rate_svg(data: ClassData) -> str:
 
 # --------------------------------------------------------------------------- the page
 
-_CSS = """
-:root { color-scheme: light; }
-body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1d1d1f;
-       margin: 0; background: #f5f6f8; }
-main { max-width: 1100px; margin: 0 auto; padding: 24px 28px 48px; }
-header h1 { font-size: 24px; margin: 0 0 4px; }
-header p { margin: 0; color: #555; }
-section { background: #fff; border: 1px solid #e1e4e8; border-radius: 8px; padding: 18px 22px; margin-top: 20px; }
-h2 { font-size: 18px; margin: 0 0 12px; }
-.stats { display: flex; flex-wrap: wrap; gap: 12px; margin-top: 16px; }
-.stat { background: #fff; border: 1px solid #e1e4e8; border-radius: 8px; padding: 10px 16px; min-width: 120px; }
-.stat b { display: block; font-size: 22px; }
-.stat span { color: #666; font-size: 13px; }
-svg.chart { max-width: 100%; height: auto; font-family: inherit; display: block; }
-svg#histogram { width: 760px; }
-svg .grid { stroke: #e6e6e6; }
-svg .tick, svg .axis { font-size: 11px; fill: #555; }
-svg .count { font-size: 12px; fill: #222; font-weight: 600; }
-svg .fn { font-size: 12px; fill: #222; font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
-svg .rate { font-size: 12px; fill: #222; font-weight: 600; }
-.legend { display: flex; flex-wrap: wrap; gap: 14px; font-size: 13px; margin: 4px 0 10px; }
-.legend i { display: inline-block; width: 12px; height: 12px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }
-table { border-collapse: collapse; width: 100%; font-size: 14px; }
-th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid #eceef1; vertical-align: top; }
-th { background: #fafbfc; font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-th.part { white-space: normal; font-size: 13px; }
-th.part .note { white-space: nowrap; }
-.scroll { overflow-x: auto; }
-td.dots { white-space: nowrap; line-height: 1; }
-.dot { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin: 0 1px; }
-.part-gap { margin-left: 6px; }
-a { color: #1f5fbf; }
-.note { color: #666; font-size: 13px; }
-td.ids { color: #555; font-size: 13px; }
-code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 13px; }
-"""
 
 
 def _legend() -> str:
@@ -302,10 +275,10 @@ def _mistakes_section(data: ClassData, limit: int = 15) -> str:
     def cell(i: int, value: str) -> str:
         if i == count_col:
             return f'<td class="num">{_e(value)}</td>'
-        if i == ids_col:
-            ids = value.split()
+        if i == ids_col:  # one id per line (rnnkit.report.mistakes_csv_text): never split an id
+            ids = [csv_uncell(line) for line in value.split("\n") if line]
             more = f" and {len(ids) - 6} more" if len(ids) > 6 else ""
-            return f'<td class="ids">{_e(", ".join(ids[:6]) + more)}</td>'
+            return '<td class="ids">' + ", ".join(f'<span class="id">{_e(x)}</span>' for x in ids[:6]) + _e(more) + "</td>"
         if names[i] in ("mistake", "function") if i < len(names) else False:
             return f"<td><code>{_e(value)}</code></td>"
         return f"<td>{_inline_code(value)}</td>"
@@ -342,7 +315,7 @@ def _students_section(data: ClassData) -> str:
             dots.append(f'<span class="dot{gap}" style="background:{colour}" title="{_e(fn.name)}: {_e(words)}, {_fmt(s.scores.get(fn.name, 0.0))} pt"></span>')
             previous = fn.part
         cells.append(f'<td class="dots">{"".join(dots)}</td>')
-        link = f'<a href="{quote(s.student)}/feedback.md">feedback.md</a>' if s.has_feedback else '<span class="note">none</span>'
+        link = f'<a href="{STUDENTS}/{_e(quote(s.student, safe=""))}/feedback.md">feedback.md</a>' if s.has_feedback else '<span class="note">none</span>'
         cells.append(f"<td>{link}</td>")
         body.append('<tr class="student">' + "".join(cells) + "</tr>")
     return (
@@ -351,6 +324,24 @@ def _students_section(data: ClassData) -> str:
         "each student's feedback, as they received it.</p>"
         f'{_legend()}<div class="scroll"><table><thead><tr>{"".join(head)}</tr></thead><tbody>{"".join(body)}</tbody></table></div></section>'
     )
+
+
+def _state_section(data: ClassData) -> str:
+    """A warning when the run that wrote the folder did not finish; the folders refused as student ids."""
+    out = []
+    state = data.state
+    if state and not state.get("complete", True):
+        out.append(
+            '<section id="incomplete" class="warning"><h2>This folder is from a grading run that did not finish</h2>'
+            f'<p>A run started {_e(state.get("started") or "at an unknown time")} has not completed: some students\' files '
+            "may be newer than this page and grades.csv. Run <code>rnnkit grade</code> into this folder again: it re-grades "
+            "what is missing or out of date and makes every file agree.</p></section>"
+        )
+    refused = state.get("refused") or []
+    if refused:
+        items = "".join(f"<li>{_e(r.get('reason', r.get('name', '')))}</li>" for r in refused if isinstance(r, dict))
+        out.append(f'<section id="refused"><h2>Folders not graded</h2><ul>{items}</ul></section>')
+    return "\n".join(out)
 
 
 def render_report(data: ClassData, generated: str | None = None) -> str:
@@ -381,6 +372,7 @@ def render_report(data: ClassData, generated: str | None = None) -> str:
   <p>Class report · generated {_e(generated)} · from <a href="grades.csv">grades.csv</a> and each student's results</p>
   <div class="stats" id="stats">{stat_html}</div>
 </header>
+{_state_section(data)}
 <section id="distribution">
   <h2>Score distribution</h2>
   <p class="note">Students per band of the {_fmt(possible)} possible points; bonus points count, so a score can pass 100 %.</p>
@@ -403,9 +395,14 @@ def render_report(data: ClassData, generated: str | None = None) -> str:
     )
 
 
-def write_report(out_dir: Path, course: Course | None = None, generated: str | None = None) -> Path:
-    """Write ``out_dir/report.html`` from the files in ``out_dir``; return its path."""
+def write_report(out_dir: Path, course: Course | None = None, generated: str | None = None, state: dict | None = None) -> Path:
+    """Write ``out_dir/report.html`` whole (temporary file, then rename) from the files in ``out_dir``; return its path.
+
+    ``state`` (``complete``, ``started``, ``refused``) overrides what ``manifest.json`` says: a run writes the page
+    just before it marks the manifest complete.
+    """
     out_dir = Path(out_dir)
-    path = out_dir / REPORT_FILE
-    path.write_text(render_report(read_class(out_dir, course), generated), encoding="utf-8")
-    return path
+    data = read_class(out_dir, course)
+    if state is not None:
+        data.state = state
+    return write_atomic(out_dir / REPORT_FILE, render_report(data, generated))

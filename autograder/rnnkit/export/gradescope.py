@@ -314,19 +314,20 @@ def _extra_credit(data: dict, student, course: Course) -> None:
 
 def results(student, course: Course, visibility: str, mode_words: str) -> dict:
     """Gradescope's results.json: the kit's per-function tests, with notes about the files graded."""
-    from ..feedback import gradescope_results
+    from ..feedback import gradescope_results, safe_inline
+    from ..outputs.safe import md_code, md_text
 
     data = gradescope_results(student, course)
     _extra_credit(data, student, course)
     lines = [data.get("output", "")]
-    for part in course.parts:
+    for part in course.parts:  # student text (messages, file names, errors) quoted inert, as in feedback.md
         notes = student.parts.get(part.name)
         if notes is None:
             continue
         for message in notes.messages:
-            lines.append(f"- `{part.name}`: {message}")
+            lines.append(f"- `{part.name}`: {safe_inline(message)}")
         for error in notes.cell_errors:
-            lines.append(f"- `{notes.filename}`: cell {error.get('cell')} raised `{error.get('summary')}`; the cells after it still ran.")
+            lines.append(f"- {md_code(str(notes.filename))}: cell {md_text(error.get('cell'))} raised {md_code(str(error.get('summary')))}; the cells after it still ran.")
     data["output"] = "\n".join(line for line in lines if line)
     data["output_format"] = "md"
     for test in data.get("tests", []):
