@@ -39,9 +39,9 @@ REFUSED = ["bell\x07name", "tab\tname"]
 
 
 def _counting(course, calls: list):
-    def run(subs):
+    def run(subs, on_student_done=None):
         calls.append(sorted(s.student for s in subs))
-        return grade_class(subs, course, seed=SEED, jobs=2)
+        return grade_class(subs, course, seed=SEED, jobs=2, on_student_done=on_student_done)
 
     return run
 
@@ -233,3 +233,24 @@ def test_a_run_killed_while_writing_leaves_a_folder_that_says_so_and_the_next_ru
     assert run.repaired and sorted(run.kept) == sorted(written) and calls[-1] == sorted(set(names) - set(written))
     after = assert_consistent(out, set(names), course)
     assert len(set(after.values())) == 1 and min(after.values()) > max(before.values())
+
+
+def test_each_students_files_are_written_as_soon_as_they_are_graded(course, sources, tmp_path):
+    good, wrong = sources
+    class_dir = make_class(tmp_path / "class", {f"s{i}": {"rnn_forward.py": good if i % 2 else wrong} for i in range(4)})
+    out, seen = tmp_path / "out", []
+
+    def grade(subs, on_student_done):
+        def announced(student):
+            on_student_done(student)
+            # Written now, while the class is still being graded: the later students are not there yet.
+            seen.append((student.student, (out / "students" / student.student / "feedback.md").is_file(),
+                         sum((out / "students" / s.student / "grade.json").is_file() for s in subs)))
+
+        return grade_class(subs, course, seed=SEED, jobs=1, on_student_done=announced)
+
+    grade_into(out, discover(class_dir, course), course, grade, seed=SEED)
+    assert sorted(name for name, _, _ in seen) == [f"s{i}" for i in range(4)]
+    assert all(written for _, written, _ in seen)
+    assert [count for _, _, count in seen] == [1, 2, 3, 4]
+    assert_consistent(out, {f"s{i}" for i in range(4)}, course)

@@ -131,14 +131,17 @@ def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None, fu
     if mode != "bwrap":
         console.print(f"[yellow]warning:[/] {MODE_WORDS[mode]}. Install bubblewrap for the full sandbox (see README).")
 
-    def run_grader(todo: list) -> list:
+    def run_grader(todo: list, on_student_done) -> list:
         tasks = sum(len(s.files) for s in todo)
         with Progress(
             TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("files"), TimeElapsedColumn(),
             console=console, transient=False,
         ) as progress:
             bar = progress.add_task("grading", total=tasks)
-            return grade_class(todo, course, seed=seed, jobs=jobs, mode=mode, on_task_done=lambda: progress.advance(bar), pool_words=sandbox_words)
+            return grade_class(
+                todo, course, seed=seed, jobs=jobs, mode=mode, on_task_done=lambda: progress.advance(bar),
+                pool_words=sandbox_words, on_student_done=on_student_done,
+            )
 
     def plan(todo: int, kept: int) -> None:
         if kept:

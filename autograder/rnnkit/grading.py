@@ -66,10 +66,13 @@ def grade_class(
     mode: str | None = None,
     on_task_done: Callable[[], None] | None = None,
     pool_words: list[str] | None = None,
+    on_student_done: Callable[[StudentResult], None] | None = None,
 ) -> list[StudentResult]:
     """Grade every submission; ``seed=None``: hidden inputs per student (see :mod:`.secret`).
 
     ``pool_words``, when given, receives the sandbox's description for the summary line.
+    ``on_student_done(student)`` is called once per student, as soon as all their files are graded
+    (one call at a time), so their outputs can be written while the rest of the class is graded.
     """
     results = {s.student: StudentResult(s.student, {}, {}, s.ignored) for s in submissions}
     tasks: list[Task] = []
@@ -97,6 +100,27 @@ def grade_class(
     references = References(course)
     draws = _Draws(course, seed, references)
     done = threading.Lock()
+    remaining = {s.student: 0 for s in submissions}
+    for task in tasks:
+        remaining[task.key[0]] += 1
+
+    def finish(student: StudentResult) -> None:
+        """The student's last file is graded: put their functions in course order, and hand them on."""
+        student.functions = {f.name: student.functions[f.name] for f in course.functions}
+        if on_student_done is not None:
+            on_student_done(student)
+
+    ended: set[int] = set()
+
+    def task_ended(task: Task) -> None:  # called with ``done`` held; once per task
+        if id(task) in ended:
+            return
+        ended.add(id(task))
+        remaining[task.key[0]] -= 1
+        if remaining[task.key[0]] == 0:
+            finish(results[task.key[0]])
+        if on_task_done is not None:
+            on_task_done()
 
     class Consumer:
         """Scores one task as it arrives; when it ends, names its mistakes and keeps the words only."""
@@ -123,27 +147,24 @@ def grade_class(
             self.task.data = self.task.inputs = b""
             with done:
                 results[self.task.key[0]].functions.update(scored)
-                if on_task_done is not None:
-                    on_task_done()
+                task_ended(self.task)
 
     def failed(task: Task, exc: BaseException) -> None:
         traceback.print_exception(exc, file=sys.stderr)
-        student = results[task.key[0]]
-        for f in course.part(task.part).functions:
-            student.functions[f.name] = FunctionResult(
-                f, problem="The grader hit an internal error while scoring this part (not your code's fault); please tell your instructor."
-            )
-        if on_task_done is not None:
-            on_task_done()
+        with done:
+            student = results[task.key[0]]
+            if id(task) not in ended:
+                for f in course.part(task.part).functions:
+                    student.functions[f.name] = FunctionResult(
+                        f, problem="The grader hit an internal error while scoring this part (not your code's fault); please tell your instructor."
+                    )
+            task_ended(task)
 
+    for name, count in remaining.items():
+        if count == 0:  # nothing to run: graded already (missing or unreadable files)
+            finish(results[name])
     with Pool(jobs, course.limits, mode=mode, hidden=[course.root]) as pool:
         if pool_words is not None:
             pool_words.append(pool.describe())
         pool.run(tasks, Consumer, failed)
-
-    ordered = []
-    for sub in submissions:
-        student = results[sub.student]
-        student.functions = {f.name: student.functions[f.name] for f in course.functions}
-        ordered.append(student)
-    return ordered
+    return [results[sub.student] for sub in submissions]

@@ -5,8 +5,8 @@ The order of writes (each file whole: temporary file, then rename):
 1. take the folder's lock (:class:`~.files.OutputLock`), or stop naming the run that holds it;
 2. ``manifest.json`` marked incomplete, and ``report.html`` rebuilt to say a run is under way (only when the folder
    already holds a ``grades.csv``): a run killed from here on leaves a folder that says so;
-3. per student graded, ``students/<id>/feedback.md`` and ``results.json``, then ``grade.json`` (the record a later
-   run trusts);
+3. per student graded, as soon as all their files are graded: ``students/<id>/feedback.md`` and ``results.json``,
+   then ``grade.json`` (the record a later run trusts);
 4. ``students/<id>/`` of students no longer in the class removed;
 5. ``grades.csv``, ``mistakes.csv``, ``report.html``, from every student's grade (fresh or kept);
 6. ``manifest.json`` marked complete: the commit point.
@@ -103,13 +103,16 @@ def grade_into(
     out_dir: Path,
     submissions: list,
     course: Course,
-    grade: Callable[[list], list],
+    grade: Callable[[list, Callable], list],
     *,
     seed: int | None,
     full: bool = False,
     on_plan: Callable[[int, int], None] | None = None,
 ) -> RunSummary:
-    """Grade ``submissions`` into ``out_dir`` with ``grade(submissions) -> [StudentResult]``; see the module docstring.
+    """Grade ``submissions`` into ``out_dir`` with ``grade(submissions, on_student_done) -> [StudentResult]``.
+
+    ``grade`` calls ``on_student_done(student)`` as each student is finished, so their files are written
+    then (see the module docstring); any student it did not announce is written when it returns.
 
     ``on_plan(to_grade, kept)`` is called once the students to re-grade are known. Raises
     :class:`~.files.OutputLocked` when another run holds the folder.
@@ -132,9 +135,14 @@ def grade_into(
         started = now()
         _mark_started(out_dir, course, seed, started, refused)
         fresh = {}
-        for student in grade(to_grade) if to_grade else []:
+
+        def finished(student) -> None:  # as each student's last file is graded
             _write_one(student, course, out_dir, digests[student.student], finger)
             fresh[student.student] = student
+
+        for student in grade(to_grade, finished) if to_grade else []:
+            if student.student not in fresh:
+                finished(student)
         removed = _remove_stale(out_dir, {s.student for s in accepted})
         everyone = [fresh.get(s.student) or kept[s.student] for s in accepted if s.student in fresh or s.student in kept]
         ids = [s.student for s in everyone]

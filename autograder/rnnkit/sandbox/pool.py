@@ -290,33 +290,39 @@ class Pool:
         """Run every task, each with the consumer ``consumer_for(task)`` gives.
 
         An exception raised by a consumer costs that task only: ``on_error(task, exc)`` is called
-        (one call at a time) and the other tasks go on.
+        (one call at a time) and the other tasks go on. A ``BaseException`` that is not an
+        ``Exception`` (an interrupt, ``SystemExit``) stops the run and is raised here.
         """
         todo: queue.Queue = queue.Queue()
         for task in tasks:
             todo.put(task)
         lock = threading.Lock()
+        fatal: list[BaseException] = []  # KeyboardInterrupt, SystemExit...: they stop the whole run
 
         def work(handle: ZygoteHandle) -> None:
-            while True:
+            while not fatal:
                 try:
                     task = todo.get_nowait()
                 except queue.Empty:
                     return
                 try:
                     handle.run(task, consumer_for(task))
-                except BaseException as exc:  # noqa: BLE001 - one task's failure is never the class's
+                except Exception as exc:  # noqa: BLE001 - one task's failure is never the class's
                     with lock:
                         try:
                             on_error(task, exc)
-                        except BaseException:  # noqa: BLE001
+                        except Exception:  # noqa: BLE001
                             traceback.print_exc(file=sys.stderr)
+                except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                    fatal.append(exc)
 
         threads = [threading.Thread(target=work, args=(h,), daemon=True) for h in self.handles]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        if fatal:
+            raise fatal[0]
 
     def close(self) -> None:
         for handle in self.handles:  # every zygote starts cleaning up at once...
