@@ -40,7 +40,8 @@ from .course import Tolerance
 
 if TYPE_CHECKING:  # grading imports this module; no import cycle at run time
     from .course import Course
-    from .grading import CaseOutcome, HiddenTests, StudentResult
+    from .hidden_tests import HiddenTests
+    from .results import CaseOutcome, StudentResult
 
 
 # --------------------------------------------------------------------------- data model
@@ -1392,20 +1393,24 @@ class Diagnoser:
     def diagnose(self, student: "StudentResult") -> None:
         """Fill ``diagnoses`` of every function of ``student`` that lost credit."""
         for part in self.course.parts:
-            found: dict[str, list[tuple[Mistake, Variant | Pattern, str]]] = {}
-            for function in part.functions:
-                result = student.functions.get(function.name)
-                if result is None or result.passed or result.problem or not result.cases:
-                    continue
-                found[function.name] = self.matches(function.name, [seen_from_outcome(c) for c in result.cases])
-            # mistake id -> the functions that make it themselves, for this student
-            at_home: dict[str, list[str]] = {}
-            for name, hits in found.items():
-                for m, _, _ in hits:
-                    if name in m.homes:
-                        at_home.setdefault(m.id, []).append(name)
-            for name, hits in found.items():
-                student.functions[name].diagnoses = [_diagnosis(m, name, detail, at_home.get(m.id, [])) for m, _, detail in _choose(name, hits, at_home)]
+            self.diagnose_part(student.functions, part)
+
+    def diagnose_part(self, results: dict, part) -> None:
+        """Fill ``diagnoses`` of the functions of ``part`` in ``results`` (name -> FunctionResult) that lost credit."""
+        found: dict[str, list[tuple[Mistake, Variant | Pattern, str]]] = {}
+        for function in part.functions:
+            result = results.get(function.name)
+            if result is None or result.passed or result.problem or not result.cases:
+                continue
+            found[function.name] = self.matches(function.name, [seen_from_outcome(c) for c in result.cases])
+        # mistake id -> the functions that make it themselves, for this student
+        at_home: dict[str, list[str]] = {}
+        for name, hits in found.items():
+            for m, _, _ in hits:
+                if name in m.homes:
+                    at_home.setdefault(m.id, []).append(name)
+        for name, hits in found.items():
+            results[name].diagnoses = [_diagnosis(m, name, detail, at_home.get(m.id, [])) for m, _, detail in _choose(name, hits, at_home)]
 
 
 def _choose(function: str, hits, at_home: dict[str, list[str]]):

@@ -41,7 +41,7 @@ def export_group() -> None:
 
 @export_group.command("gradescope")
 @click.option("--out", "out_file", default="autograder.zip", show_default=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--seed", default=None, type=int, help="Seed of the hidden test inputs (default: the course's fixed seed).")
+@click.option("--seed", default=None, type=int, help="The same hidden inputs for every student (default: inputs per student, from the course secret).")
 @click.option(
     "--visibility", default="visible", show_default=True,
     type=click.Choice(["visible", "after_due_date", "after_published", "hidden"]),
@@ -49,11 +49,10 @@ def export_group() -> None:
 )
 def gradescope_command(out_file: Path, seed: int | None, visibility: str) -> None:
     """A Gradescope autograder zip that grades with the kit's sandbox."""
-    from ..cases import DEFAULT_SEED
     from .gradescope import build_zip
 
     course = _course()
-    names = _run(lambda: build_zip(course, out_file, seed=DEFAULT_SEED if seed is None else seed, visibility=visibility))
+    names = _run(lambda: build_zip(course, out_file, seed=seed, visibility=visibility))
     click.echo(f"Wrote {out_file} ({len(names)} files). Upload it as the autograder of a Gradescope programming assignment.")
 
 
@@ -98,7 +97,6 @@ def grade_nbgrader(course_dir: Path, assignment: str | None, out_dir: Path, jobs
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ..cases import DEFAULT_SEED
     from ..report import write_class
     from ..sandbox.pool import MODE_WORDS, best_mode
     from .nbgrader import grade
@@ -118,7 +116,7 @@ def grade_nbgrader(course_dir: Path, assignment: str | None, out_dir: Path, jobs
 
         graded = _run(
             lambda: grade(
-                course, course_dir, assignment, seed=DEFAULT_SEED if seed is None else seed, jobs=jobs, mode=mode,
+                course, course_dir, assignment, seed=seed, jobs=jobs, mode=mode,
                 on_task_done=lambda: progress.advance(bars["current"]), on_start=start,
             )
         )

@@ -31,6 +31,7 @@ import zipfile
 from pathlib import Path
 
 from ..course import Course
+from ..secret import SECRET_FILE, course_secret
 from . import ExportError
 
 VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
@@ -54,8 +55,10 @@ fi
 "$ROOT/venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$SOURCE/requirements.txt"
 "$ROOT/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps "$SOURCE/kit"
 
-# Student code runs under another uid: it must not read the reference solutions.
+# Student code runs under another uid: it must not read the reference solutions, the course
+# secret or any module of the kit (the grader runs as root and reads them itself).
 chmod -R go-rwx "$SOURCE"
+chmod -R go-rwx "$("$ROOT/venv/bin/python" -c 'import os, rnnkit; print(os.path.dirname(rnnkit.__file__))')"
 "$ROOT/venv/bin/python" -c "from rnnkit.sandbox.pool import MODE_WORDS, best_mode; print('rnnkit sandbox:', MODE_WORDS[best_mode()])"
 """
 
@@ -63,7 +66,7 @@ RUN = r"""#!/usr/bin/env bash
 # Gradescope runs this for every submission. Written by `rnnkit export gradescope`.
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 export RNNKIT_COURSE="$ROOT/source/kit"
-exec "$ROOT/venv/bin/python" -m rnnkit.export.gradescope --root "$ROOT" --seed {seed} --visibility {visibility}
+exec "$ROOT/venv/bin/python" -m rnnkit.export.gradescope --root "$ROOT"{seed_option} --visibility {visibility}
 """
 
 PYPROJECT = """[build-system]
@@ -125,7 +128,7 @@ def _tree(folder: Path, prefix: str) -> dict[str, Path]:
     return files
 
 
-def contents(course: Course, seed: int, visibility: str = "visible") -> dict[str, bytes | Path]:
+def contents(course: Course, seed: int | None, visibility: str = "visible") -> dict[str, bytes | Path]:
     """Every file of the zip: name -> bytes, or the path of a file to copy."""
     if visibility not in VISIBILITIES:
         raise ExportError(f"visibility {visibility!r}: choose one of {', '.join(VISIBILITIES)}")
@@ -133,17 +136,19 @@ def contents(course: Course, seed: int, visibility: str = "visible") -> dict[str
     deps = dependencies(course)
     files: dict[str, bytes | Path] = {
         "setup.sh": SETUP.encode(),
-        "run_autograder": RUN.format(seed=int(seed), visibility=visibility).encode(),
+        "run_autograder": RUN.format(seed_option="" if seed is None else f" --seed {int(seed)}", visibility=visibility).encode(),
         "requirements.txt": ("\n".join(deps) + "\n").encode(),
         "kit/pyproject.toml": PYPROJECT.format(version=_version(), dependencies=json.dumps(deps)).encode(),
         "kit/course.yml": course.root / "course.yml",
+        # The course secret: each student's hidden inputs are drawn from it (rnnkit.secret).
+        f"kit/{SECRET_FILE.as_posix()}": (course_secret(course.root).hex() + "\n").encode(),
     }
     files.update(_tree(package, "kit/src/rnnkit"))
     files.update(_tree(course.solutions_dir, "kit/solutions"))
     return files
 
 
-def build_zip(course: Course, out_file: Path, seed: int, visibility: str = "visible") -> list[str]:
+def build_zip(course: Course, out_file: Path, seed: int | None = None, visibility: str = "visible") -> list[str]:
     """Write the autograder zip; return the names it holds."""
     out_file = Path(out_file)
     out_file.parent.mkdir(parents=True, exist_ok=True)
@@ -181,7 +186,20 @@ def find_submission(folder: Path, course: Course):
         if len(candidates) > 1:
             others = ", ".join(str(c[2].relative_to(folder)) for c in candidates[1:])
             notes[part] = [f"{candidates[0][2].relative_to(folder)} was graded; also handed in, not graded: {others}."]
-    return Submission("submission", folder, files, [], notes)
+    return Submission(student_id(folder.parent), folder, files, [], notes)
+
+
+def student_id(root: Path) -> str:
+    """Who handed in, from Gradescope's ``submission_metadata.json`` (the users' ids; group members joined).
+
+    Each student's hidden inputs are drawn from this id: ``"submission"`` when the metadata is missing.
+    """
+    try:
+        metadata = json.loads((root / "submission_metadata.json").read_text(encoding="utf-8"))
+        ids = sorted(str(user.get("id") or user.get("email")) for user in metadata.get("users", []) if isinstance(user, dict))
+    except (OSError, ValueError, AttributeError):
+        ids = []
+    return "+".join(ids) if ids else "submission"
 
 
 def results(student, course: Course, visibility: str, mode_words: str) -> dict:
@@ -208,7 +226,7 @@ def results(student, course: Course, visibility: str, mode_words: str) -> dict:
     return data
 
 
-def run(root: Path, seed: int, visibility: str = "visible") -> int:
+def run(root: Path, seed: int | None = None, visibility: str = "visible") -> int:
     """Grade ``root/submission`` and write ``root/results/results.json``; 0 when graded."""
     from ..course import load_course
     from ..grading import grade_class
@@ -249,7 +267,7 @@ def run(root: Path, seed: int, visibility: str = "visible") -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rnnkit.export.gradescope", description="Grade a Gradescope submission.")
     parser.add_argument("--root", type=Path, default=Path(os.environ.get("AUTOGRADER_ROOT", "/autograder")))
-    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--seed", type=int, default=None, help="the same hidden inputs for everyone (default: per student)")
     parser.add_argument("--visibility", choices=VISIBILITIES, default="visible")
     args = parser.parse_args(argv)
     return run(args.root, args.seed, args.visibility)

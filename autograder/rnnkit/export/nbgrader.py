@@ -237,7 +237,7 @@ def grade(
     course_dir: Path,
     assignment: str | None = None,
     *,
-    seed: int = DEFAULT_SEED,
+    seed: int | None = None,
     jobs: int = 1,
     mode: str | None = None,
     on_task_done: Callable[[], None] | None = None,

@@ -1,150 +1,47 @@
-"""The grader's side of the sandbox: start zygotes, hand them tasks, collect their frames.
+"""The grader's side of the sandbox: start zygotes, hand them tasks, read each task's data.
 
-Three levels of protection, the strongest available is chosen:
+Two kinds of channel (see :mod:`rnnkit.worker.frames`):
 
-``bwrap``  bubblewrap around each zygote: a read-only view of the system and the
-           Python installation only (no ``solutions/``, no class folder, no output
-           folder, no home), a private ``/tmp``, no network, its own PID, IPC and
-           UTS namespaces; plus everything ``uid`` gives when run as root.
-``uid``    (root without bubblewrap) every worker runs under a uid of its own with
-           no supplementary groups, so it cannot signal the grader or write the
-           kit; it can still read world-readable files such as ``solutions/``.
-``none``   (not root, no bubblewrap) limits and process sweeping only: the student's
-           code can read whatever the grading user can read.
+* **control**, between the grader and each zygote (trusted processes only): a
+  ``SOCK_SEQPACKET`` socket carrying "run this task, with these descriptors, for
+  at most N seconds" one way and "the task ended, this is how" the other. The
+  deadline is fixed here, per task; nothing a worker sends can move it.
+* **data**, from one task's worker straight to the grader: a pipe made for
+  that task alone. Its frames are read with a deadline, parsed with size caps
+  derived from the expected answers, checked against a strict schema
+  (:mod:`.events`), and handed to the task's consumer. Anything else ends that
+  task's data (it is *garbled*); other tasks never notice.
 
-All levels share the rest: separate processes, rlimits on CPU, memory, processes
-and file size, wall-time limits, results as plain arrays, every process killed
-after each task.
+The student's file and the task's hidden inputs reach the worker as sealed
+memory files; the zygote passes them on without reading them, so the process
+every worker is forked from never holds a student's file, input or result.
 """
 from __future__ import annotations
 
 import os
 import queue
-import shutil
+import select
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
+from typing import Callable, Protocol
 
-from ..worker import calls
 from ..course import Limits
-from ..worker import frames as protocol
+from ..worker import frames
+from . import events, modes
+from .modes import MODE_WORDS, best_mode  # noqa: F401 - where the commands look for them
+from .uids import UidLease
 
-MODES = ("bwrap", "uid", "none")
-#: Parts of the kit's package the sandbox never shows (see :func:`_package_binds`).
-SANDBOX_HIDDEN = ("demo.py", "export", "example_class")
-#: Size of the sandbox's private /tmp, where student code may write.
-TMP_BYTES = 256 << 20
-
-
-@lru_cache(maxsize=None)
-def bwrap_works() -> bool:
-    """Whether bubblewrap is installed and can create its namespaces here."""
-    if shutil.which("bwrap") is None:
-        return False
-    try:
-        result = subprocess.run(
-            ["bwrap", "--ro-bind", "/", "/", "--unshare-pid", "--unshare-net", "--die-with-parent", "true"],
-            capture_output=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return result.returncode == 0
-
-
-def best_mode() -> str:
-    requested = os.environ.get("RNNKIT_SANDBOX")
-    if requested:
-        if requested not in MODES:
-            raise ValueError(f"RNNKIT_SANDBOX={requested!r}: choose one of {', '.join(MODES)}")
-        return requested
-    if bwrap_works():
-        return "bwrap"
-    return "uid" if os.geteuid() == 0 else "none"
-
-
-MODE_WORDS = {
-    "bwrap": "bubblewrap sandbox (read-only system, no course files, no network, own PID namespace)",
-    "uid": "separate unprivileged uid, no bubblewrap: student code could read world-readable files such as solutions/",
-    "none": "no bubblewrap and not root: student code runs as you and could read your files",
-}
-
-
-def _package_dir() -> Path:
-    return Path(__file__).resolve().parents[1]
-
-
-def _package_binds(package: Path) -> list[str]:
-    """The kit's package as the sandbox sees it: every file but those a student could profit from.
-
-    Left out: the capstone's working stand-in implementations (``demo.py``), the
-    exports, the example class, and every ``__pycache__`` (a cached ``demo`` is
-    the same code). The package folder itself is a fresh tmpfs, so a file added
-    to the real package later never appears inside.
-    """
-    binds = ["--tmpfs", str(package)]
-    for path in sorted(package.rglob("*")):
-        parts = path.relative_to(package).parts
-        if parts[0] in SANDBOX_HIDDEN or "__pycache__" in parts:
-            continue
-        if path.is_dir():
-            binds += ["--dir", str(path)]
-        elif path.is_file():
-            binds += ["--ro-bind", str(path), str(path)]
-    return binds
-
-
-def zygote_command(mode: str) -> list[str]:
-    python = [sys.executable, "-I", "-m", "rnnkit.worker.zygote"]
-    if mode != "bwrap":
-        return python
-    # /tmp first: the kit itself may live under /tmp, and later binds must land on top of it.
-    # Its size is capped: a tmpfs lives in memory, and a student could fill it with files.
-    binds: list[str] = ["--size", str(TMP_BYTES), "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
-    for path in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc"):
-        binds += ["--ro-bind-try", path, path]
-    python_dirs = {Path(sys.base_prefix), Path(sys.prefix), Path(sys.executable).resolve().parent}
-    python_dirs |= {Path(p) for p in sys.path if p and Path(p).is_dir() and "site-packages" in p}
-    system = ("/usr", "/lib", "/lib64", "/bin", "/etc")
-    python_dirs_and_package = python_dirs | {_package_dir()}
-    # Folders bubblewrap creates on the way to a bind are 0700: make them passable for the worker's uid.
-    ancestors = sorted({str(a) for p in python_dirs_and_package for a in p.parents if str(a) != "/" and not str(a).startswith(system)})
-    for path in ancestors:
-        binds += ["--perms", "0755", "--dir", path]
-    for path in sorted(python_dirs):
-        binds += ["--ro-bind", str(path), str(path)]
-    binds += _package_binds(_package_dir())
-    privileged = os.geteuid() == 0
-    namespaces = (
-        ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
-        if privileged
-        else ["--unshare-all"]
-    )
-    capabilities = (
-        ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_KILL", "--cap-add", "CAP_CHOWN"]
-        if privileged
-        else []
-    )
-    return [
-        "bwrap",
-        *binds,
-        *namespaces,
-        *capabilities,
-        "--die-with-parent",
-        "--new-session",
-        "--clearenv",
-        "--setenv", "PATH", "/usr/bin:/bin",
-        "--setenv", "HOME", "/tmp",
-        "--setenv", "LANG", "C.UTF-8",
-        "--chdir", "/tmp",
-        "--",
-        *python,
-    ]
+#: Seconds the zygote may take, past a task's deadline, to sweep and report.
+SWEEP_MARGIN = 15.0
+#: Data a task may send beyond its cases' payloads (headers, cell events, tracebacks).
+TASK_OVERHEAD = 4 << 20
 
 
 class SandboxError(RuntimeError):
@@ -153,171 +50,283 @@ class SandboxError(RuntimeError):
 
 @dataclass
 class Task:
-    """One student's file for one part."""
+    """One student's file for one part, with everything the worker needs for it."""
 
     key: tuple[str, str]  # (student, part)
     part: str
     filename: str
     data: bytes
     functions: list[str]
+    #: ``calls.to_bytes`` of ``{"cases": {function: [argument tuples]}}``: the hidden inputs.
+    inputs: bytes = b""
+    #: function -> number of cases, and the largest payload one case's result may have.
+    case_counts: dict[str, int] = field(default_factory=dict)
+    caps: dict[str, int] = field(default_factory=dict)
+    #: The whole task's deadline in seconds, fixed by the grader.
+    seconds: float = 60.0
 
 
 @dataclass
-class TaskFrames:
-    """Everything a zygote said about one task, plus how the task ended."""
+class TaskEnd:
+    """How a task ended, from the trusted side only."""
 
-    task: Task
-    frames: list[tuple[dict, bytes]] = field(default_factory=list)
+    worker: dict = field(default_factory=dict)  # the zygote's word: exited / killed / timeout
+    output_bytes: int = 0
+    garbled: str | None = None  # why the task's data stopped being read
     lost: str | None = None  # why the zygote itself failed, if it did
+
+
+class Consumer(Protocol):
+    def frame(self, header: dict, payload: bytes) -> None: ...
+    def end(self, ending: TaskEnd) -> None: ...
+
+
+def _memfd(name: str, data: bytes) -> int:
+    """A sealed, read-only-to-everyone memory file holding ``data``."""
+    fd = os.memfd_create(name, os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    import fcntl
+
+    fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE)
+    return fd
 
 
 class ZygoteHandle:
     """One sandboxed zygote process, restarted whenever it dies."""
 
-    def __init__(self, mode: str, limits: Limits, cases_payload: bytes, uid: int | None):
+    def __init__(self, mode: str, limits: Limits, uid: int | None, hidden: list[str]):
         self.mode = mode
         self.limits = limits
-        self.cases_payload = cases_payload
         self.uid = uid
+        self.hidden = hidden
         self.process: subprocess.Popen | None = None
-        self.reader: protocol.Reader | None = None
+        self.control: socket.socket | None = None
+        self.layers: list[str] = []
+        self._next_id = 0
 
     def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RNNKIT_")}
         self.log = tempfile.TemporaryFile()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.process = subprocess.Popen(
-                zygote_command(self.mode),
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
+                modes.zygote_command(self.mode, theirs.fileno()),
+                stdin=subprocess.DEVNULL,
+                stdout=self.log,
                 stderr=self.log,
+                pass_fds=[theirs.fileno()],
                 start_new_session=True,
                 env=env,
             )
         except OSError as exc:
+            ours.close()
             raise SandboxError(f"the {self.mode!r} sandbox could not be started: {exc}") from None
-        self.reader = protocol.Reader(self.process.stdout.fileno())
-        config = {"event": "config", "limits": self.limits.__dict__, "uid": self.uid}
+        finally:
+            theirs.close()
+        self.control = ours
+        config = {"event": "config", "limits": self.limits.__dict__, "uid": self.uid, "hidden": self.hidden}
         try:
-            self._send(config, self.cases_payload)
-            header, _ = self.reader.read(time.monotonic() + 60)
-        except (OSError, protocol.ProtocolError) as exc:
-            header = {"error": str(exc)}
-        if header.get("event") != "ready":
+            frames.send_control(ours, config, deadline=time.monotonic() + 30)
+            reply, fds = frames.recv_control(ours, deadline=time.monotonic() + 60)
+            for fd in fds:
+                os.close(fd)
+        except (OSError, frames.ProtocolError) as exc:
+            reply = {"error": str(exc)}
+        if reply.get("event") != "ready":
             self.stop()
-            raise SandboxError(f"the {self.mode!r} sandbox did not start ({header}): {self.log_tail()}")
-
-    def _send(self, header: dict, payload: bytes = b"") -> None:
-        assert self.process is not None and self.process.stdin is not None
-        self.process.stdin.write(protocol.encode_frame(header, payload))
-        self.process.stdin.flush()
+            raise SandboxError(f"the {self.mode!r} sandbox did not start ({reply}): {self.log_tail()}")
+        self.layers = [str(layer) for layer in reply.get("layers", [])]
 
     def log_tail(self, size: int = 2000) -> str:
-        """The end of what the zygote itself wrote to stderr (its own errors, never the student's)."""
+        """The end of what the zygote itself wrote (its own errors, never the student's)."""
         self.log.seek(0, os.SEEK_END)
         self.log.seek(max(0, self.log.tell() - size))
         return self.log.read().decode(errors="replace")
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 0.0) -> None:
+        """Close the control socket (the zygote cleans up and exits); kill it if it has not after ``grace``."""
+        if self.control is not None:
+            self.control.close()
+            self.control = None
         if self.process is None:
             return
         try:
-            os.killpg(self.process.pid, 9)
-        except (ProcessLookupError, PermissionError):
+            self.process.wait(timeout=grace) if grace else None
+        except subprocess.TimeoutExpired:
             pass
-        self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
+        if self.process.poll() is None:
             try:
-                stream.close()
-            except OSError:
+                os.killpg(self.process.pid, 9)
+            except (ProcessLookupError, PermissionError):
                 pass
+            self.process.wait()
         self.process = None
 
-    def run(self, task: Task) -> TaskFrames:
+    def run(self, task: Task, consumer: Consumer) -> None:
+        """Run ``task``: feed its checked frames to ``consumer``, then tell it how the task ended."""
         if self.process is None or self.process.poll() is not None:
             self.stop()
             self.start()
-        result = TaskFrames(task)
-        # The zygote enforces the real limits; this outer bound only catches a zygote that hangs.
-        budget = self.limits.load_seconds + len(task.functions) * (self.limits.call_seconds + 3) + 30
-        deadline = time.monotonic() + budget
+        self._next_id += 1
+        task_id = self._next_id
+        ending = TaskEnd()
+        read_fd, write_fd = os.pipe()
+        fds = [_memfd("submission", task.data), _memfd("inputs", task.inputs), write_fd]
+        message = {
+            "event": "task", "id": task_id, "part": task.part, "filename": task.filename,
+            "functions": task.functions, "caps": task.caps, "seconds": task.seconds,
+        }
         try:
-            self._send(
-                {"event": "task", "task": "|".join(task.key), "part": task.part, "filename": task.filename, "functions": task.functions},
-                task.data,
-            )
-            while True:
-                header, payload = self.reader.read(deadline)
-                if header.get("task") != "|".join(task.key):
-                    continue
-                result.frames.append((header, payload))
-                if header.get("event") == "done":
-                    return result
-        except (protocol.ProtocolError, OSError) as exc:
-            result.lost = f"{exc}; {self.log_tail()}"
+            frames.send_control(self.control, message, fds, deadline=time.monotonic() + 10)
+        except (OSError, frames.ProtocolError) as exc:
+            ending.lost = f"the task could not be handed over ({exc})"
+        finally:
+            for fd in fds:
+                os.close(fd)
+        if ending.lost is None:
+            self._collect(task, task_id, read_fd, consumer, ending)
+        else:
+            os.close(read_fd)
             self.stop()
-            return result
+        consumer.end(ending)
 
+    def _collect(self, task: Task, task_id: int, read_fd: int, consumer: Consumer, ending: TaskEnd) -> None:
+        schema = events.TaskSchema(dict(task.case_counts))
+        parser = frames.FrameParser(lambda h: task.caps.get(h.get("function"), 0) if h.get("event") == "case" and h.get("ok") is True else 0)
+        budget = sum(task.caps.get(f, 0) * n for f, n in task.case_counts.items()) + TASK_OVERHEAD
+        received = 0
+        deadline = time.monotonic() + task.seconds + SWEEP_MARGIN
+        data_open = True
+        failure: list[BaseException] = []  # the consumer's own error: raised once the zygote has reported
 
-def uid_base() -> int:
-    """Worker uids of this grading run: high, unused, and distinct between concurrent runs."""
-    return 3_000_000 + (os.getpid() % 100_000) * 16
+        def take(chunk: bytes) -> None:
+            nonlocal received, data_open
+            received += len(chunk)
+            try:
+                if received > budget:
+                    raise events.Garbled("more data than this part's results can take")
+                for header, payload in parser.feed(chunk):
+                    consumer.frame(schema.check(header, payload), payload)
+                return
+            except (frames.ProtocolError, events.Garbled) as exc:
+                ending.garbled = str(exc)
+            except Exception as exc:  # noqa: BLE001 - the grader's bug: stop reading, wait for the zygote, then raise
+                failure.append(exc)
+            os.close(read_fd)  # the writer then gets EPIPE: it can block nobody
+            data_open = False
+
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    ending.lost = f"the sandbox did not report the end of the task; {self.log_tail()}"
+                    self.stop()
+                    return
+                watch = [self.control] + ([read_fd] if data_open else [])
+                ready, _, _ = select.select(watch, [], [], remaining)
+                if data_open and read_fd in ready:
+                    chunk = os.read(read_fd, 1 << 16)
+                    if chunk:
+                        take(chunk)
+                    else:
+                        os.close(read_fd)
+                        data_open = False
+                if self.control in ready:
+                    reply, fds = frames.recv_control(self.control, deadline=time.monotonic() + 1)
+                    for fd in fds:
+                        os.close(fd)
+                    if reply.get("event") != "done" or reply.get("id") != task_id:
+                        raise frames.ProtocolError(f"an unexpected control message {reply.get('event')!r}")
+                    worker = reply.get("worker")
+                    ending.worker = worker if isinstance(worker, dict) else {}
+                    ending.output_bytes = int(reply.get("output_bytes") or 0)
+                    # Every process of the task is dead now: what is left in the pipe is all there is.
+                    while data_open:
+                        ready, _, _ = select.select([read_fd], [], [], 1.0)
+                        chunk = os.read(read_fd, 1 << 16) if ready else b""
+                        if not chunk:
+                            os.close(read_fd)
+                            data_open = False
+                        else:
+                            take(chunk)
+                    if failure:
+                        raise failure[0]
+                    return
+        except (OSError, frames.ProtocolError) as exc:
+            ending.lost = f"{exc}; {self.log_tail()}"
+            self.stop()
+        finally:
+            if data_open:
+                os.close(read_fd)
 
 
 class Pool:
     """``jobs`` zygotes working through tasks in parallel."""
 
-    def __init__(self, jobs: int, limits: Limits, cases: dict[str, list], mode: str | None = None):
-        self.mode = mode or best_mode()
-        payload = calls.to_bytes(*calls.encode(cases))
-        base = uid_base()
-        self.handles = [
-            ZygoteHandle(self.mode, limits, payload, base + i if os.geteuid() == 0 else None) for i in range(max(1, jobs))
-        ]
-        for handle in self.handles:
-            handle.start()
+    def __init__(self, jobs: int, limits: Limits, mode: str | None = None, hidden: list[Path] = ()):
+        self.mode = mode or modes.best_mode()
+        jobs = max(1, jobs)
+        self.lease = UidLease(jobs) if os.geteuid() == 0 and self.mode != "none" else None
+        uids = self.lease.uids if self.lease else [None] * jobs
+        hidden_paths = sorted({str(modes.package_dir()), *(str(Path(p).resolve()) for p in hidden)})
+        self.handles = [ZygoteHandle(self.mode, limits, uid, hidden_paths) for uid in uids]
+        try:
+            for handle in self.handles:
+                handle.start()
+        except BaseException:
+            self.close()
+            raise
 
-    def run(self, tasks: list[Task], on_done=None) -> list[TaskFrames] | None:
-        """Run every task; return their frames, or with ``on_done``, call ``on_done(frames)`` as each
-        task ends, one call at a time (from worker threads), and return nothing.
+    @property
+    def layers(self) -> list[str]:
+        return self.handles[0].layers if self.handles else []
 
-        An exception in ``on_done`` stops the run and is raised here.
+    def describe(self) -> str:
+        return modes.describe(self.mode, self.layers)
+
+    def run(self, tasks: list[Task], consumer_for: Callable[[Task], Consumer], on_error: Callable[[Task, BaseException], None]) -> None:
+        """Run every task, each with the consumer ``consumer_for(task)`` gives.
+
+        An exception raised by a consumer costs that task only: ``on_error(task, exc)`` is called
+        (one call at a time) and the other tasks go on.
         """
         todo: queue.Queue = queue.Queue()
-        for index, task in enumerate(tasks):
-            todo.put((index, task))
-        results: list[TaskFrames | None] = [None] * len(tasks)
+        for task in tasks:
+            todo.put(task)
         lock = threading.Lock()
-        failures: list[BaseException] = []
 
         def work(handle: ZygoteHandle) -> None:
-            while not failures:
+            while True:
                 try:
-                    index, task = todo.get_nowait()
+                    task = todo.get_nowait()
                 except queue.Empty:
                     return
-                frames = handle.run(task)
-                if on_done is None:
-                    results[index] = frames  # with a consumer, nothing is kept: memory stays flat
-                else:
+                try:
+                    handle.run(task, consumer_for(task))
+                except BaseException as exc:  # noqa: BLE001 - one task's failure is never the class's
                     with lock:
                         try:
-                            on_done(frames)
-                        except BaseException as exc:  # re-raised in the caller's thread
-                            failures.append(exc)
+                            on_error(task, exc)
+                        except BaseException:  # noqa: BLE001
+                            traceback.print_exc(file=sys.stderr)
 
         threads = [threading.Thread(target=work, args=(h,), daemon=True) for h in self.handles]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        if failures:
-            raise failures[0]
-        return None if on_done is not None else [r for r in results if r is not None]
 
     def close(self) -> None:
-        for handle in self.handles:
-            handle.stop()
+        for handle in self.handles:  # every zygote starts cleaning up at once...
+            if handle.control is not None:
+                handle.control.close()
+                handle.control = None
+        for handle in self.handles:  # ...then each gets a moment to finish
+            handle.stop(grace=5.0)
+        if self.lease is not None:
+            self.lease.release()
 
     def __enter__(self) -> "Pool":
         return self

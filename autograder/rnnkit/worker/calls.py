@@ -203,6 +203,17 @@ def from_bytes(data: bytes, *, max_bytes: int = 256 * 2**20, rebuild_probes: boo
     return decode(skeleton, arrays, rebuild_probes=rebuild_probes)
 
 
+def outline(value: Any) -> str:
+    """A few words for the type and shape of a value, never its numbers (for a result too large to send)."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {tuple(value.shape)}"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    if isinstance(value, dict):
+        return f"a dict of {len(value)} keys"
+    return f"a value of type {type(value).__name__}"
+
+
 def copy_value(value: Any) -> Any:
     """A deep copy of an encodable value (arrays copied, probes kept)."""
     if isinstance(value, np.ndarray):

@@ -1,19 +1,30 @@
-"""Frames between processes: ``!II`` header and payload lengths, a JSON header, a payload.
+"""Frames between processes, on two kinds of channel.
 
-Readers are bounded (frame size and deadline) and treat anything malformed as
-the end of the conversation: the other side may be student code.
+**Data frames** go one way, from a worker (a process that runs student code)
+to the grader, on a pipe of their own per task: ``!II`` header and payload
+lengths, a JSON header, a payload. The grader's reader is bounded (frame size,
+buffer size, a deadline it fixed itself) and treats anything malformed as the
+end of that task's data: the writer may be student code.
+
+**Control messages** travel between trusted processes only (the grader and a
+zygote), on a ``SOCK_SEQPACKET`` socket: one JSON object per message, with the
+file descriptors of the task attached (``SCM_RIGHTS``). A zygote never reads a
+data frame, and student code never holds the control socket.
 """
 from __future__ import annotations
 
+import array
 import json
 import os
 import select
+import socket
 import struct
 import time
 
 _PREFIX = struct.Struct("!II")
-MAX_HEADER = 1 << 20
-MAX_PAYLOAD = 256 << 20
+MAX_HEADER = 64 << 10
+MAX_CONTROL = 64 << 10
+MAX_FDS = 8
 
 
 class ProtocolError(RuntimeError):
@@ -28,75 +39,113 @@ class Closed(ProtocolError):
     pass
 
 
+# --------------------------------------------------------------------------- data frames (worker -> grader)
+
+
 def encode_frame(header: dict, payload: bytes = b"") -> bytes:
     head = json.dumps(header).encode()
     return _PREFIX.pack(len(head), len(payload)) + head + payload
 
 
 def send(fd: int, header: dict, payload: bytes = b"") -> None:
+    """Write one frame (blocking: only workers use this, and a stuck worker is killed at its deadline)."""
     view = memoryview(encode_frame(header, payload))
     while view:
         written = os.write(fd, view)
         view = view[written:]
 
 
-class Reader:
-    """Reads frames from a file descriptor, with a deadline for each frame."""
+class FrameParser:
+    """Splits bytes into frames as they arrive; refuses any frame larger than allowed.
 
-    def __init__(self, fd: int, max_payload: int = MAX_PAYLOAD):
-        self.fd = fd
+    ``max_payload(header)`` gives the largest payload accepted for a frame with that
+    header (the grader derives it from the expected answer's size).
+    """
+
+    def __init__(self, max_payload=lambda header: 0):
         self.max_payload = max_payload
         self.buffer = bytearray()
+        self._pending: tuple[dict, int] | None = None
 
-    def _fill(self, deadline: float | None) -> None:
-        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-        ready, _, _ = select.select([self.fd], [], [], timeout)
-        if not ready:
-            raise Timeout("no answer before the deadline")
-        chunk = os.read(self.fd, 1 << 20)
-        if not chunk:
-            raise Closed("the other side closed the channel")
+    def feed(self, chunk: bytes) -> list[tuple[dict, bytes]]:
         self.buffer += chunk
-
-    def frame_ready(self) -> bool:
-        """Whether a whole frame is already buffered."""
-        if len(self.buffer) < _PREFIX.size:
-            return False
-        head_len, payload_len = _PREFIX.unpack_from(self.buffer)
-        return len(self.buffer) >= _PREFIX.size + head_len + payload_len
-
-    def read(self, deadline: float | None = None) -> tuple[dict, bytes]:
-        while len(self.buffer) < _PREFIX.size:
-            self._fill(deadline)
-        head_len, payload_len = _PREFIX.unpack_from(self.buffer)
-        if head_len > MAX_HEADER or payload_len > self.max_payload:
-            raise ProtocolError("a frame larger than allowed")
-        total = _PREFIX.size + head_len + payload_len
-        while len(self.buffer) < total:
-            self._fill(deadline)
-        try:
-            header = json.loads(bytes(self.buffer[_PREFIX.size : _PREFIX.size + head_len]))
-        except ValueError:
-            raise ProtocolError("a frame whose header is not JSON") from None
-        if not isinstance(header, dict):
-            raise ProtocolError("a frame whose header is not an object")
-        payload = bytes(self.buffer[_PREFIX.size + head_len : total])
-        del self.buffer[:total]
-        return header, payload
-
-    def drain(self) -> list[tuple[dict, bytes]]:
-        """Every whole frame readable right now, without waiting."""
         frames = []
         while True:
-            try:
-                while not self.frame_ready():
-                    ready, _, _ = select.select([self.fd], [], [], 0)
-                    if not ready:
-                        return frames
-                    chunk = os.read(self.fd, 1 << 20)
-                    if not chunk:
-                        return frames
-                    self.buffer += chunk
-                frames.append(self.read(time.monotonic()))
-            except ProtocolError:
+            if self._pending is None:
+                if len(self.buffer) < _PREFIX.size:
+                    return frames
+                head_len, payload_len = _PREFIX.unpack_from(self.buffer)
+                if head_len > MAX_HEADER:
+                    raise ProtocolError("a frame header larger than allowed")
+                if len(self.buffer) < _PREFIX.size + head_len:
+                    return frames
+                try:
+                    header = json.loads(bytes(self.buffer[_PREFIX.size : _PREFIX.size + head_len]))
+                except ValueError:
+                    raise ProtocolError("a frame whose header is not JSON") from None
+                if not isinstance(header, dict):
+                    raise ProtocolError("a frame whose header is not an object")
+                if payload_len > self.max_payload(header):
+                    raise ProtocolError("a frame larger than allowed")
+                del self.buffer[: _PREFIX.size + head_len]
+                self._pending = (header, payload_len)
+            header, payload_len = self._pending
+            if len(self.buffer) < payload_len:
                 return frames
+            payload = bytes(self.buffer[:payload_len])
+            del self.buffer[:payload_len]
+            self._pending = None
+            frames.append((header, payload))
+
+
+# --------------------------------------------------------------------------- control messages (grader <-> zygote)
+
+
+def send_control(sock: socket.socket, message: dict, fds: list[int] = (), deadline: float | None = None) -> None:
+    """Send one control message with ``fds`` attached; never blocks past ``deadline``."""
+    data = json.dumps(message).encode()
+    if len(data) > MAX_CONTROL:
+        raise ProtocolError("a control message larger than allowed")
+    ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))] if fds else []
+    while True:
+        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        _, writable, _ = select.select([], [sock], [], timeout)
+        if not writable:
+            raise Timeout("the other side does not read its control channel")
+        try:
+            sock.sendmsg([data], ancillary, socket.MSG_DONTWAIT)
+            return
+        except BlockingIOError:
+            continue
+        except (BrokenPipeError, ConnectionResetError):
+            raise Closed("the other side closed the control channel") from None
+
+
+def recv_control(sock: socket.socket, deadline: float | None = None) -> tuple[dict, list[int]]:
+    """Receive one control message and its file descriptors."""
+    timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+    readable, _, _ = select.select([sock], [], [], timeout)
+    if not readable:
+        raise Timeout("no control message before the deadline")
+    data, ancillary, flags, _ = sock.recvmsg(MAX_CONTROL, socket.CMSG_SPACE(MAX_FDS * 4))
+    fds = array.array("i")
+    for level, kind, body in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(body[: len(body) - len(body) % fds.itemsize])
+    if not data:
+        for fd in fds:
+            os.close(fd)
+        raise Closed("the other side closed the control channel")
+    if flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC):
+        for fd in fds:
+            os.close(fd)
+        raise ProtocolError("a truncated control message")
+    try:
+        message = json.loads(data)
+    except ValueError:
+        message = None
+    if not isinstance(message, dict):
+        for fd in fds:
+            os.close(fd)
+        raise ProtocolError("a control message that is not a JSON object")
+    return message, list(fds)
