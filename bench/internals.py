@@ -41,8 +41,14 @@ RUN = "run the tasks (`Pool.run`, wall)"
 OUTPUTS = "write outputs (feedback, results.json, CSVs, report.html)"
 #: Phases that run inside ``Pool.run``, in the pool's threads: their seconds are summed over the threads.
 IN_POOL = (DRAW, SCORE, DIAGNOSE)
-#: Functions of the grader whose cumulative time the summary quotes: file -> names.
+#: Functions whose cumulative time the summary quotes, counted when scoring calls them: file -> names.
 WATCHED = {"rnnkit/worker/calls.py": {"from_bytes"}, "rnnkit/compare.py": {"compare", "changed_arguments"}}
+#: The caller that counts: the diagnosis compares values too, and is a phase of its own.
+WATCHED_CALLER = "rnnkit/scoring.py"
+
+
+def _is(filename: str, suffix: str) -> bool:
+    return Path(filename).as_posix().endswith("/" + suffix)
 
 
 class _Patches:
@@ -134,7 +140,7 @@ class Profile:
     task_seconds: dict[str, list[float]]  # what was handed in -> seconds of each of its tasks in ZygoteHandle.run
     hot: list[tuple[str, float, float]]  # function, own seconds, cumulative seconds
     jobs: int
-    named: dict[str, float]  # cumulative seconds of the WATCHED functions
+    named: dict[str, float]  # cumulative seconds of the WATCHED functions, called from scoring
     seed: int | None  # None: per-student inputs
     tasks: int
 
@@ -192,11 +198,12 @@ def profile_grade(class_dir: Path, out_dir: Path, plan: dict, jobs: int, seed: i
     busy = (busy_jiffies() - busy0) / os.sysconf("SC_CLK_TCK")
     hot, named = [], {}
     stats = timers.stats()
-    for (filename, line, name), (_, _, own, cumulative, _) in (stats.stats.items() if stats else ()):  # type: ignore[attr-defined]
+    for (filename, line, name), (_, _, own, cumulative, callers) in (stats.stats.items() if stats else ()):  # type: ignore[attr-defined]
         where = f"{Path(filename).name}:{line}({name})" if line else name
         hot.append((where, own, cumulative))
-        if name in WATCHED.get(f"{Path(filename).parent.name}/{Path(filename).name}", ()):
-            named[name] = max(named.get(name, 0.0), cumulative)
+        if any(_is(filename, path) and name in names for path, names in WATCHED.items()):
+            from_scoring = sum(edge[3] for caller, edge in callers.items() if _is(caller[0], WATCHED_CALLER))
+            named[name] = named.get(name, 0.0) + from_scoring
     hot.sort(key=lambda h: -h[1])
     tasks = sum(len(times) for times in task_seconds.values())
     return Profile(
