@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup grade test build bench bench-scale clean browser
+.PHONY: setup grade test build bench bench-scale bench-quick clean browser
 
 setup: $(STAMP)
 
@@ -49,3 +49,8 @@ bench: setup
 
 bench-scale: setup
 	$(BIN)/python bench/grading.py --scale 10,100,1000
+
+# bench-quick: every part of the benchmark on 6 students (1 for otter), written to /tmp, never to bench/results.md:
+# a check that it runs (a few minutes), not a measurement.
+bench-quick: setup
+	$(BIN)/python bench/grading.py --students 6 --otter-students 1 --results /tmp/rnnkit-bench-quick.md

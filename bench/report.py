@@ -140,8 +140,10 @@ def comparison_section(
             f"- wall time per student, all five parts, `--jobs 2`, sandbox on, {inputs_words}: **{r.per_student:.3f} s** "
             f"(target < {TARGET_SECONDS_PER_STUDENT} s): " + ("**met**." if r.per_student < TARGET_SECONDS_PER_STUDENT else "**not met**.")
         )
-    if own is not None:
+    if own is not None and own.per_student_inputs:
         lines.append(f"- per-student inputs against one seed: {own.measured.wall / base.measured.wall:.2f}x the wall time.")
+    elif own is not None:
+        lines.append("- per-student inputs against one seed: not measured (the run without `--seed` used one seed, see above).")
     j1 = next((r for r in runs if r.jobs == 1), None)
     if j1 is not None:
         lines.append(f"- `--jobs 2` against `--jobs 1`: {j1.measured.wall / base.measured.wall:.2f}x faster on 2 cores.")
