@@ -41,8 +41,8 @@ def summary_lines(profile: Profile, anatomy: Anatomy, imports: Imports, students
         f"`jsonschema` is {imports.jsonschema_in_zygote:.2f} s of them" if imports.jsonschema_in_zygote > 0.1 else "`jsonschema` is not among them"
     )
     return [
-        f"In short, for the {students}-student class at `--jobs {profile.jobs}` with {_inputs_words(profile.seed)} "
-        f"(grading in-process, {profile.wall:.1f} s; the command adds its own start: Python, `import rnnkit.cli` and loading "
+        f"In short, for the {students}-student class at `--jobs {profile.jobs}`, with {_inputs_words(profile.seed)}, grading "
+        f"in-process takes {profile.wall:.1f} s (the command adds its own start: Python, `import rnnkit.cli` and loading "
         f"`course.yml`, {cli:.2f} s, {imports.jsonschema_in_grader:.2f} s of it importing `jsonschema` to validate the course"
         + (
             "; slow because nbgrader's Jupyter dependencies (`jupyter-events`) install `rfc3987-syntax`, which `jsonschema` "
@@ -62,7 +62,7 @@ def summary_lines(profile: Profile, anatomy: Anatomy, imports: Imports, students
         f"{threads_busy:.1f} s, of which drawing the cases and the reference's answers {draw:.2f} s ({draws} draws for "
         f"{profile.tasks} tasks), scoring the data as it arrives {scoring:.2f} s ({decoding:.2f} s decoding results, "
         f"`calls.from_bytes`; {comparing:.2f} s comparing them, `compare` and `changed_arguments`), naming the mistakes "
-        f"{diagnosis:.2f} s, and the rest, {waiting:.1f} s, waiting for the workers. Per student at `--jobs 1` a reference "
+        f"{diagnosis:.2f} s, and the rest, {waiting:.1f} s, mostly waiting for the workers. Per student at `--jobs 1` a reference "
         f"student takes {ref_nb:.3f} s in the sandbox, of which {empty:.3f} s is the fixed cost of five files and "
         f"{raising - empty:.3f} s the forked call child of each of the {len(course.functions)} functions (below);",
         f"- **writing the outputs** {outputs:.2f} s, everything else (loading the course, finding and reading the files) {rest:.2f} s.",
