@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 GRADE_STAMP := $(VENV)/.installed-grade
 STAMP       := $(VENV)/.installed
 
-.PHONY: setup setup-grade grade test build bench bench-scale clean browser
+.PHONY: setup setup-grade grade test build bench bench-scale bench-quick clean browser
 
 # What grading needs, and nothing else: the kit and its runtime dependencies.
 setup-grade: $(GRADE_STAMP)
@@ -60,3 +60,8 @@ bench: setup
 
 bench-scale: setup
 	$(BIN)/python bench/grading.py --scale 10,100,1000
+
+# bench-quick: every part of the benchmark on 6 students (1 for otter), written to /tmp, never to bench/results.md:
+# a check that it runs (a few minutes), not a measurement.
+bench-quick: setup
+	$(BIN)/python bench/grading.py --students 6 --otter-students 1 --results /tmp/rnnkit-bench-quick.md
