@@ -875,7 +875,7 @@ def test_an_exception_message_cannot_forge_feedback(course, tmp_path):
     finally:
         stop_cli(process)
     assert process.returncode == 0, (tmp_path / "out.log").read_text(errors="replace")[-1500:]
-    text = (tmp_path / "out" / "x_inject" / "feedback.md").read_text()
+    text = (tmp_path / "out" / "students" / "x_inject" / "feedback.md").read_text()
     assert INJECT_MARK in text  # the message is shown (feedback must stay useful)
     forged = outside_code(text, INJECT_MARK)
     assert not forged, f"the student's exception text renders as markdown headings in feedback.md: {forged}"

@@ -109,6 +109,12 @@ def test_every_catalogued_mistake_is_made_by_a_corpus_submission():
 def test_the_feedback_names_the_mistake_and_no_other(path, graded, course):
     want = CATALOGUE[corpus_mistake(path)]
     student = graded[student_of(path)]
+    generated = {m for m in named(student) if m.startswith("generated_")}
+    if want.general and generated:
+        # A general pattern gives way to a generated model when one small change of the reference explains it.
+        assert set(named(student)) == generated and len(generated) == 1, f"{path.name}: {named(student)}"
+        assert "exactly those of a correct" in feedback_markdown(student, course)
+        return
     assert set(named(student)) == {want.id}, f"{path.name}: {named(student)}"
     feedback = feedback_markdown(student, course)
     assert want.explanation in feedback
@@ -155,8 +161,13 @@ def test_mistakes_csv_counts_the_students_who_made_each_mistake(graded, tmp_path
     by_id = {row[0]: row for row in rows[1:]}
     makers: dict[str, set[str]] = {}
     for p in WRONG:
+        student = graded[student_of(p)]
+        generated = {m for m in named(student) if m.startswith("generated_")}
+        if CATALOGUE[corpus_mistake(p)].general and generated:
+            continue  # named by a generated model instead (see test_the_feedback_names_the_mistake_and_no_other)
         makers.setdefault(corpus_mistake(p), set()).add(student_of(p))
-    assert set(by_id) == set(makers)
+    generated_rows = {m for m in by_id if m.startswith("generated_")}
+    assert set(by_id) - generated_rows == set(makers)
     for mistake, students in makers.items():
         row = by_id[mistake]
         assert int(row[3]) == len(students) and set(row[4].split()) == students, mistake

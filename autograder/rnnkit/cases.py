@@ -23,6 +23,9 @@ from .worker.calls import Probe
 
 DEFAULT_SEED = 20261124
 PUBLIC_SEED = 7
+#: The probes' seed: diagnostic cases every student's functions also run, never scored (see :mod:`.hidden_tests`).
+PROBE_SEED = 31415926
+PROBES_PER_FUNCTION = 2
 
 
 @dataclass

@@ -17,8 +17,10 @@ from typing import Callable
 
 from .course import Course
 from .discovery import SUFFIXES, Submission, discover, read_submission_file  # noqa: F401 - where the commands look for them
-from .hidden_tests import CaseSet, HiddenTests, References  # noqa: F401 - HiddenTests: for the exports and tests
-from .mistakes import Diagnoser
+from . import content
+from .hidden_tests import CaseSet, HiddenTests, Probes, References  # noqa: F401 - HiddenTests: for the exports and tests
+from .mistakes import CATALOGUE, Diagnoser, Diagnosis, _close
+from .mutants.match import OPERATOR_NAMES, GeneratedModels, name_generated
 from .results import CaseOutcome, FunctionResult, PartNotes, StudentResult  # noqa: F401 - the results' home is .results
 from .sandbox.pool import Pool, Task
 from .scoring import TaskScorer, drop_outputs
@@ -41,20 +43,55 @@ class _Draws:
         self.course = course
         self.seed = seed
         self.references = references
+        self.probes = Probes(references)
         self.secret = course_secret(course.root) if seed is None else b""
         self._pinned: dict[str, tuple[CaseSet, Diagnoser]] = {}
         self._lock = threading.Lock()
+        self._generated: GeneratedModels | None = None
+
+    @property
+    def generated(self) -> GeneratedModels:
+        """The error models generated from the reference, with their outputs on the probes (built on first use)."""
+        with self._lock:
+            if self._generated is None:
+                parts = self.course.parts
+                sources = {p.name: content.reference_code(content.read_source(self.course.solutions_dir, p.name)) for p in parts}
+                probes, answers = {}, {}
+                for part in parts:
+                    cases, expected = self.probes.of(part)
+                    probes.update(cases)
+                    answers.update(expected)
+                self._generated = GeneratedModels(sources, {p.name: [f.name for f in p.functions] for p in parts}, probes, answers)
+            return self._generated
 
     def for_task(self, student: str, part_name: str, data: bytes) -> tuple[CaseSet, Diagnoser]:
         part = self.course.part(part_name)
         if self.seed is not None:
             with self._lock:
                 if part_name not in self._pinned:
-                    caseset = CaseSet.draw(part, self.seed, self.references)
+                    caseset = CaseSet.draw(part, self.seed, self.references, self.probes)
                     self._pinned[part_name] = (caseset, Diagnoser(self.course, caseset, self.references.all()))
                 return self._pinned[part_name]
-        caseset = CaseSet.draw(part, task_seed(self.secret, student, part_name, data), self.references)
+        caseset = CaseSet.draw(part, task_seed(self.secret, student, part_name, data), self.references, self.probes)
         return caseset, Diagnoser(self.course, caseset, self.references.all())
+
+
+def _specific(diagnosis: Diagnosis) -> bool:
+    """A catalogued mistake named for itself, not a general pattern (those give way to a generated model)."""
+    mistake = CATALOGUE.get(diagnosis.mistake)
+    return mistake is not None and not mistake.general
+
+
+def _generated_diagnosis(mutant, function: str, words: str, inherited: bool) -> Diagnosis:
+    explanation = f"Your outputs are exactly those of a correct `{mutant.function}` with one change: {words}."
+    if inherited:
+        explanation += f" (It comes from your `{mutant.function}`.)"
+    return Diagnosis(f"generated_{mutant.operator}", mutant.function, OPERATOR_NAMES.get(mutant.operator, "one small change"), explanation, "", inherited)
+
+
+def _inherited(diagnosis: Diagnosis, home: str) -> Diagnosis:
+    text = diagnosis.explanation if diagnosis.inherited else f"{diagnosis.explanation} (It comes from your `{home}`.)"
+    return Diagnosis(diagnosis.mistake, diagnosis.function, diagnosis.name, text, diagnosis.detail, True)
 
 
 def grade_class(
@@ -136,10 +173,16 @@ def grade_class(
         def frame(self, header: dict, payload: bytes) -> None:
             self.scorer.frame(header, payload)
 
+        def _close(self, found, target) -> bool:
+            return _close(found, target, course.tolerance)
+
         def end(self, ending) -> None:
             scored = self.scorer.end(ending)
+            part = course.part(self.task.part)
             try:
-                self.diagnoser.diagnose_part(scored, course.part(self.task.part))
+                self.diagnoser.diagnose_part(scored, part)
+                if any(r.cases and not r.passed and not r.problem for r in scored.values()):
+                    name_generated(scored, part, self.caseset, draws.generated, self._close, _specific, _generated_diagnosis, _inherited)
             except Exception:  # noqa: BLE001 - naming a mistake is a courtesy: grading goes on without it
                 for result in scored.values():
                     result.diagnoses = []

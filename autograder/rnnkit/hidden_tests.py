@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from . import content
-from .cases import Case, cases_for
+from .cases import PROBE_SEED, PROBES_PER_FUNCTION, Case, cases_for
 from .course import Course, Part
 from .worker import calls
 
@@ -51,40 +51,67 @@ class References:
         return {p.name: self[p.name] for p in self.course.parts}
 
 
+def _answers(module, cases: dict[str, list[Case]]) -> dict[str, list[Any]]:
+    return {name: [getattr(module, name)(*calls.copy_value(case.call_args())) for case in function_cases] for name, function_cases in cases.items()}
+
+
+class Probes:
+    """Diagnostic cases every student's functions also run (the same for all, never scored), and their answers.
+
+    Common inputs make students' outputs comparable: what each generated error model
+    (:mod:`rnnkit.mutants`) returns on them is computed once per class.
+    """
+
+    def __init__(self, references: References):
+        self.references = references
+        self._parts: dict[str, tuple[dict, dict]] = {}
+        self._lock = threading.Lock()
+
+    def of(self, part: Part) -> tuple[dict[str, list[Case]], dict[str, list[Any]]]:
+        with self._lock:
+            if part.name not in self._parts:
+                cases = {f.name: cases_for(f.name, PROBE_SEED)[:PROBES_PER_FUNCTION] for f in part.functions}
+                self._parts[part.name] = (cases, _answers(self.references[part.name], cases))
+            return self._parts[part.name]
+
+
 @dataclass
 class CaseSet:
-    """The hidden cases of one part drawn from one seed, with the reference's answers."""
+    """The hidden cases of one part drawn from one seed, with the reference's answers, and the part's probes."""
 
     part: Part
     seed: int
     cases: dict[str, list[Case]]
     expected: dict[str, list[Any]] = field(default_factory=dict)
+    probes: dict[str, list[Case]] = field(default_factory=dict)
+    probe_answers: dict[str, list[Any]] = field(default_factory=dict)
 
     @classmethod
-    def draw(cls, part: Part, seed: int, references: References) -> "CaseSet":
+    def draw(cls, part: Part, seed: int, references: References, probes: Probes | None = None) -> "CaseSet":
         cases = {f.name: cases_for(f.name, seed) for f in part.functions}
-        module = references[part.name]
-        expected = {
-            name: [getattr(module, name)(*calls.copy_value(case.call_args())) for case in function_cases]
-            for name, function_cases in cases.items()
-        }
-        return cls(part, seed, cases, expected)
+        probe_cases, probe_answers = probes.of(part) if probes is not None else ({}, {})
+        return cls(part, seed, cases, _answers(references[part.name], cases), probe_cases, probe_answers)
+
+    def all_cases(self, name: str) -> list[Case]:
+        """The scored cases of ``name``, then its probes: the order the worker calls them in."""
+        return self.cases[name] + self.probes.get(name, [])
 
     @cached_property
     def inputs(self) -> bytes:
-        """What the worker receives: the arguments only."""
-        return calls.to_bytes(*calls.encode({"cases": {name: [c.args for c in cs] for name, cs in self.cases.items()}}))
+        """What the worker receives: the arguments only, scored cases first, then the probes."""
+        return calls.to_bytes(*calls.encode({"cases": {name: [c.args for c in self.all_cases(name)] for name in self.cases}}))
 
     @cached_property
     def case_counts(self) -> dict[str, int]:
-        return {name: len(cs) for name, cs in self.cases.items()}
+        return {name: len(self.all_cases(name)) for name in self.cases}
 
     @cached_property
     def caps(self) -> dict[str, int]:
         """Per function, the largest result payload accepted for one case: twice the answer and arguments, in float64."""
         caps = {}
         for name, function_cases in self.cases.items():
-            sizes = [_elements(expected) + _elements(case.args) for case, expected in zip(function_cases, self.expected[name])]
+            pairs = [*zip(function_cases, self.expected[name]), *zip(self.probes.get(name, []), self.probe_answers.get(name, []))]
+            sizes = [_elements(expected) + _elements(case.args) for case, expected in pairs]
             caps[name] = _CAP_FACTOR * 8 * max(sizes, default=0) + _CAP_FLOOR
         return caps
 

@@ -1484,7 +1484,8 @@ def count_mistakes(students: Iterable["StudentResult"]) -> list[MistakeCount]:
     for student in students:
         for result in student.functions.values():
             for d in getattr(result, "diagnoses", []) or []:
-                mistake = CATALOGUE[d.mistake]
+                # A mistake named by the generated error models (rnnkit.mutants) is not in the catalogue.
+                mistake = CATALOGUE.get(d.mistake) or Mistake(d.mistake, d.function, d.name, d.explanation)
                 entry = seen.setdefault(d.mistake, MistakeCount(mistake, [], []))
                 where = entry.functions if (mistake.general or result.function.name in mistake.homes) else elsewhere.setdefault(d.mistake, [])
                 if result.function.name not in where:
@@ -1494,4 +1495,4 @@ def count_mistakes(students: Iterable["StudentResult"]) -> list[MistakeCount]:
     for entry in seen.values():
         entry.functions = entry.functions or elsewhere.get(entry.mistake.id, [])
     order = {m: i for i, m in enumerate(CATALOGUE)}
-    return sorted(seen.values(), key=lambda c: (-len(c.students), order[c.mistake.id]))
+    return sorted(seen.values(), key=lambda c: (-len(c.students), order.get(c.mistake.id, len(order)), c.mistake.id))

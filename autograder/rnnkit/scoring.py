@@ -25,8 +25,9 @@ from .worker import calls
 class _FunctionTally:
     def __init__(self, function: Function, count: int):
         self.result = FunctionResult(function)
-        self.count = count
+        self.count = count  # scored cases; the probes come after them
         self.outcomes: dict[int, CaseOutcome] = {}
+        self.probes: dict[int, Any] = {}
         self.ended: str | None = None
 
 
@@ -59,11 +60,27 @@ class TaskScorer:
             self.notes.cell_errors = list(header["errors"])
         elif event == "case":
             tally = self.tallies[header["function"]]
+            if header["case"] >= tally.count:
+                self._probe(header, payload, tally)
+                return
             tally.outcomes[header["case"]] = self._case_outcome(header, payload, tally)
             if header.get("kind") == "not_implemented":
                 tally.result.not_implemented = True
         elif event == "function_end":
             self.tallies[header["function"]].ended = end_words(header, self.course.limits)
+
+    def _probe(self, header: dict, payload: bytes, tally: _FunctionTally) -> None:
+        """Keep a probe's output, for the diagnosis, only when the function has lost credit (never scored)."""
+        if all(o.passed for o in tally.outcomes.values()) and len(tally.outcomes) == tally.count:
+            return
+        value = None
+        if header["ok"] and not header.get("aliases"):
+            try:
+                sent = calls.from_bytes(payload, max_bytes=self.task.caps.get(tally.result.function.name, 0), rebuild_probes=False)
+                value = sent["result"] if isinstance(sent, dict) and "result" in sent else None
+            except calls.EncodingError:
+                value = None
+        tally.probes[header["case"] - tally.count] = value
 
     def _case_outcome(self, header: dict, payload: bytes, tally: _FunctionTally) -> CaseOutcome:
         name, number = tally.result.function.name, header["case"]
@@ -159,6 +176,7 @@ class TaskScorer:
             result.not_implemented = False  # raised NotImplementedError for some cases only: graded case by case
             missing = tally.ended if tally.ended and tally.ended != "normally" else stopped
             result.cases = [tally.outcomes.get(i) or CaseOutcome(case.about, False, missing) for i, case in enumerate(cases)]
+            result.probes = [tally.probes.get(i) for i in range(len(self.caseset.probes.get(name, [])))]
         return result
 
 
@@ -234,5 +252,6 @@ def end_words(header: dict, limits: Limits) -> str:
 def drop_outputs(results: dict[str, FunctionResult]) -> None:
     """Forget every decoded output once the diagnosis is done: feedback needs words only."""
     for result in results.values():
+        result.probes = []
         for case in result.cases:
             case.found = case.args_after = None

@@ -1,0 +1,1 @@
+"""Generated error models: the reference's one-step changes (:mod:`.generate`), matched on common probes (:mod:`.match`)."""

@@ -1,0 +1,244 @@
+"""Error models generated from the reference: every one-step change of a reference function.
+
+Most slips are one small change away from correct code (the competent-programmer
+hypothesis of mutation testing). :func:`mutants` applies mutation operators to the
+reference code of a part, one node at a time, and returns each change as a
+:class:`Mutant`: the part's module with that one function changed, and a sentence
+that says what the change is, in words and the student API's names, never as
+reference code.
+
+Operators: a transpose added or removed, the factors of a product swapped, one term
+of a sum dropped, a sign flipped, a factor dropped, a nonlinearity swapped or left
+out, sum for mean and mean for sum, another axis or no ``keepdims``, a loop bound or
+start off by one, a loop run forwards instead of backwards, a time index off by one,
+a variable replaced by its neighbour in time (``s_prev`` for ``s_t``...), a copy left
+out (working in place).
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import hashlib
+import types
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+#: Names a short expression may show in a description: the spec's own variables are fine, reference code is not.
+_MAX_SHOWN = 24
+_NONLINEAR = ("tanh", "sigmoid", "exp")
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One change to one function of a part's reference code."""
+
+    id: str  # stable: operator, function, line, position
+    function: str  # the function changed
+    operator: str
+    line: int
+    words: str  # what the change is, for a student
+    module: "_Compiled | None" = None  # the part's code with this change, compiled on first use
+
+
+def _shown(node: ast.AST) -> str | None:
+    text = ast.unparse(node)
+    return f"`{text}`" if len(text) <= _MAX_SHOWN and "\n" not in text else None
+
+
+def _call_name(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Call):
+        f = node.func
+        if isinstance(f, ast.Attribute):
+            return f.attr
+        if isinstance(f, ast.Name):
+            return f.id
+    return None
+
+
+# --------------------------------------------------------------------------- operators: node -> [(replacement, words)]
+
+
+def _matmul(node: ast.BinOp) -> Iterator[tuple[ast.AST, str, str]]:
+    if not isinstance(node.op, ast.MatMult):
+        return
+    for side in ("left", "right"):
+        operand = getattr(node, side)
+        shown = _shown(operand)
+        if isinstance(operand, ast.Attribute) and operand.attr == "T":
+            new = copy.deepcopy(node)
+            setattr(new, side, copy.deepcopy(operand.value))
+            base = _shown(operand.value)
+            yield new, "transpose", f"{base or 'a matrix'} is not transposed in a matrix product where its transpose belongs"
+        elif isinstance(operand, (ast.Name, ast.Subscript)) and shown:
+            new = copy.deepcopy(node)
+            setattr(new, side, ast.Attribute(value=copy.deepcopy(operand), attr="T", ctx=ast.Load()))
+            yield new, "transpose", f"{shown} is transposed in a matrix product where it belongs as it is"
+    left, right = _shown(node.left), _shown(node.right)
+    new = copy.deepcopy(node)
+    new.left, new.right = new.right, new.left
+    what = f"{left} and {right}" if left and right else "the two factors"
+    yield new, "swap", f"{what} are swapped in a matrix product (the order of a product matters)"
+
+
+def _arith(node: ast.BinOp) -> Iterator[tuple[ast.AST, str, str]]:
+    left, right = _shown(node.left), _shown(node.right)
+    if isinstance(node.op, (ast.Add, ast.Sub)):
+        sign = "+" if isinstance(node.op, ast.Add) else "-"
+        flipped = ast.Sub() if sign == "+" else ast.Add()
+        new = copy.deepcopy(node)
+        new.op = flipped
+        yield new, "sign", f"a sign is flipped: {left or 'a term'} {'-' if sign == '+' else '+'} {right or 'another'} where {sign} belongs"
+        yield copy.deepcopy(node.left), "drop", f"a term is missing from a sum: {right or 'one term'} is left out"
+        if sign == "+":
+            yield copy.deepcopy(node.right), "drop", f"a term is missing from a sum: {left or 'one term'} is left out"
+    elif isinstance(node.op, ast.Mult):
+        yield copy.deepcopy(node.left), "drop", f"a factor is missing from a product: {right or 'one factor'} is left out"
+        yield copy.deepcopy(node.right), "drop", f"a factor is missing from a product: {left or 'one factor'} is left out"
+    elif isinstance(node.op, ast.Div):
+        yield copy.deepcopy(node.left), "drop", f"a division is missing: the division by {right or 'a term'} is left out"
+        new = copy.deepcopy(node)
+        new.left, new.right = new.right, new.left
+        yield new, "swap", "a ratio is upside down (numerator and denominator swapped)"
+
+
+def _calls(node: ast.Call, names: set[str]) -> Iterator[tuple[ast.AST, str, str]]:
+    name = _call_name(node)
+    if name in _NONLINEAR and len(node.args) == 1:
+        yield copy.deepcopy(node.args[0]), "nonlinearity", f"the {name} is left out (its argument is used as it is)"
+        for other in ("tanh", "sigmoid"):
+            if other != name and (other != "sigmoid" or "sigmoid" in names):
+                new = copy.deepcopy(node)
+                new.func = ast.Name(id="sigmoid", ctx=ast.Load()) if other == "sigmoid" else ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()), attr="tanh", ctx=ast.Load())
+                yield new, "nonlinearity", f"{other} is used where {name} belongs"
+    if name in ("sum", "mean"):
+        new = copy.deepcopy(node)
+        other = "mean" if name == "sum" else "sum"
+        if isinstance(new.func, ast.Attribute):
+            new.func.attr = other
+            yield new, "reduction", f"a {other} is taken where a {name} belongs"
+    for i, keyword in enumerate(node.keywords):
+        if keyword.arg == "axis" and isinstance(keyword.value, (ast.Constant, ast.UnaryOp)):
+            value = ast.literal_eval(keyword.value)
+            for other in (0, 1, -1, None):
+                if other != value:
+                    new = copy.deepcopy(node)
+                    new.keywords[i].value = ast.Constant(other)
+                    yield new, "axis", f"the reduction runs over axis={other} instead of axis={value}"
+        if keyword.arg == "keepdims":
+            new = copy.deepcopy(node)
+            del new.keywords[i]
+            yield new, "axis", "keepdims is dropped, so the reduced axis no longer lines up for broadcasting"
+    if name == "copy" and isinstance(node.func, ast.Attribute) and not node.args:
+        yield copy.deepcopy(node.func.value), "in_place", f"{_shown(node.func.value) or 'an argument'} is changed in place instead of a copy"
+    if name == "range":
+        for i, arg in enumerate(node.args):
+            for delta, words in ((-1, "one step too few"), (1, "one step too many")):
+                new = copy.deepcopy(node)
+                new.args[i] = ast.BinOp(left=copy.deepcopy(arg), op=ast.Add() if delta > 0 else ast.Sub(), right=ast.Constant(1))
+                where = "start" if len(node.args) > 1 and i == 0 else "end"
+                yield new, "off_by_one", f"a loop's {where} is off by one ({words})"
+    if name == "reversed" and len(node.args) == 1:
+        yield copy.deepcopy(node.args[0]), "order", "a loop runs forwards in time where it must run backwards"
+
+
+def _subscript(node: ast.Subscript) -> Iterator[tuple[ast.AST, str, str]]:
+    index = node.slice
+    base = _shown(node.value)
+    if isinstance(index, ast.Name):
+        for delta in (-1, 1):
+            new = copy.deepcopy(node)
+            new.slice = ast.BinOp(left=copy.deepcopy(index), op=ast.Add() if delta > 0 else ast.Sub(), right=ast.Constant(1))
+            yield new, "time_index", f"a time index is off by one: {base or 'a sequence'}[{index.id} {'+' if delta > 0 else '-'} 1] where {base or 'it'}[{index.id}] belongs"
+    elif isinstance(index, ast.BinOp) and isinstance(index.op, (ast.Add, ast.Sub)) and isinstance(index.right, ast.Constant):
+        new = copy.deepcopy(node)
+        new.slice = copy.deepcopy(index.left)
+        yield new, "time_index", f"a time index is off by one: {base or 'a sequence'}[{ast.unparse(index.left)}] where {base or 'it'}[{ast.unparse(index)}] belongs"
+
+
+def _neighbours(function: ast.FunctionDef) -> dict[str, list[str]]:
+    """Variables of ``function`` that are neighbours in time or in meaning: same stem (``s_prev``, ``s_t``, ``s``)."""
+    names = {a.arg for a in function.args.args}
+    names |= {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    stems: dict[str, list[str]] = {}
+    for name in sorted(names):
+        stems.setdefault(name.split("_")[0], []).append(name)
+    return {name: [o for o in group if o != name] for group in stems.values() if len(group) > 1 for name in group}
+
+
+# --------------------------------------------------------------------------- applying the operators
+
+
+class _Replace(ast.NodeTransformer):
+    def __init__(self, target: ast.AST, replacement: ast.AST):
+        self.target, self.replacement = target, replacement
+
+    def visit(self, node):
+        if node is self.target:
+            return self.replacement
+        return super().visit(node)
+
+
+def _changes(function: ast.FunctionDef, module_names: set[str]) -> Iterator[tuple[ast.AST, ast.AST, str, str]]:
+    """(node, replacement, operator, words) for every one-step change of ``function``."""
+    neighbours = _neighbours(function)
+    for node in ast.walk(function):
+        if isinstance(node, ast.BinOp):
+            for new, op, words in (*_matmul(node), *_arith(node)):
+                yield node, new, op, words
+        elif isinstance(node, ast.Call):
+            for new, op, words in _calls(node, module_names):
+                yield node, new, op, words
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            for new, op, words in _subscript(node):
+                yield node, new, op, words
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in neighbours:
+            for other in neighbours[node.id]:
+                yield node, ast.Name(id=other, ctx=ast.Load()), "neighbour", f"`{other}` is used where `{node.id}` belongs"
+
+
+def mutants(source: str, functions: list[str], filename: str = "<reference>") -> list[Mutant]:
+    """Every one-step change of each of ``functions`` in the module ``source`` (compiled lazily)."""
+    tree = ast.parse(source, filename)
+    module_names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    found: list[Mutant] = []
+    for index, node in enumerate(tree.body):
+        if not isinstance(node, ast.FunctionDef) or node.name not in functions:
+            continue
+        for position, (target, replacement, operator, words) in enumerate(_changes(node, module_names)):
+            changed = copy.deepcopy(tree)
+            # the same node in the copy: walk both trees in step
+            original_nodes = list(ast.walk(tree.body[index]))
+            copied_nodes = list(ast.walk(changed.body[index]))
+            where = original_nodes.index(target)
+            changed.body[index] = _Replace(copied_nodes[where], replacement).visit(changed.body[index])
+            ast.fix_missing_locations(changed)
+            digest = hashlib.sha1(ast.dump(changed.body[index]).encode()).hexdigest()[:10]
+            found.append(Mutant(f"{operator}:{node.name}:{getattr(target, 'lineno', 0)}:{digest}", node.name, operator,
+                                getattr(target, "lineno", 0), words, _Compiled(changed, filename)))  # type: ignore[arg-type]
+    return found
+
+
+class _Compiled:
+    """A changed module tree, compiled and executed on first use."""
+
+    def __init__(self, tree: ast.Module, filename: str):
+        self.tree, self.filename, self._module = tree, filename, None
+
+    def module(self) -> types.ModuleType | None:
+        if self._module is None:
+            module = types.ModuleType("rnnkit_mutant")
+            try:
+                exec(compile(self.tree, self.filename, "exec"), module.__dict__)  # noqa: S102 - the kit's own reference, changed
+            except Exception:  # noqa: BLE001 - a change that does not even define the module: never matches
+                module = False
+            self._module = module
+            self.tree = None
+        return self._module or None
+
+
+def run(mutant: Mutant, function: str, args: tuple, call: Callable) -> object:
+    """``function`` of the mutant's module on ``args`` (``call(fn, args)`` does the call); None when it cannot run."""
+    module = mutant.module.module() if mutant.module is not None else None
+    if module is None or not hasattr(module, function):
+        return None
+    return call(getattr(module, function), args)
