@@ -61,7 +61,8 @@ class _Draws:
                     cases, expected = self.probes.of(part)
                     probes.update(cases)
                     answers.update(expected)
-                self._generated = GeneratedModels(sources, {p.name: [f.name for f in p.functions] for p in parts}, probes, answers)
+                functions = {p.name: [f.name for f in p.functions] for p in parts}
+                self._generated = GeneratedModels(sources, functions, probes, answers, self.course.tolerance)
             return self._generated
 
     def for_task(self, student: str, part_name: str, data: bytes) -> tuple[CaseSet, Diagnoser]:

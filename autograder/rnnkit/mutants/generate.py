@@ -19,13 +19,15 @@ from __future__ import annotations
 import ast
 import copy
 import hashlib
+import threading
 import types
+import warnings
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
 #: Names a short expression may show in a description: the spec's own variables are fine, reference code is not.
 _MAX_SHOWN = 24
-_NONLINEAR = ("tanh", "sigmoid", "exp")
+_NONLINEAR = ("tanh", "sigmoid", "exp", "log")
 
 
 @dataclass(frozen=True)
@@ -105,11 +107,9 @@ def _calls(node: ast.Call, names: set[str]) -> Iterator[tuple[ast.AST, str, str]
     name = _call_name(node)
     if name in _NONLINEAR and len(node.args) == 1:
         yield copy.deepcopy(node.args[0]), "nonlinearity", f"the {name} is left out (its argument is used as it is)"
-        for other in ("tanh", "sigmoid"):
-            if other != name and (other != "sigmoid" or "sigmoid" in names):
-                new = copy.deepcopy(node)
-                new.func = ast.Name(id="sigmoid", ctx=ast.Load()) if other == "sigmoid" else ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()), attr="tanh", ctx=ast.Load())
-                yield new, "nonlinearity", f"{other} is used where {name} belongs"
+        if name in ("tanh", "sigmoid"):
+            other = "sigmoid" if name == "tanh" else "tanh"
+            yield _apply(other, node.args[0], names), "nonlinearity", f"{other} is used where {name} belongs"
     if name in ("sum", "mean"):
         new = copy.deepcopy(node)
         other = "mean" if name == "sum" else "sum"
@@ -141,18 +141,40 @@ def _calls(node: ast.Call, names: set[str]) -> Iterator[tuple[ast.AST, str, str]
         yield copy.deepcopy(node.args[0]), "order", "a loop runs forwards in time where it must run backwards"
 
 
+def _apply(nonlinearity: str, argument: ast.AST, names: set[str]) -> ast.AST:
+    """``tanh(argument)`` or ``sigmoid(argument)``: the module's own sigmoid when it has one, else written out."""
+    arg = copy.deepcopy(argument)
+    if nonlinearity == "tanh":
+        return ast.Call(func=ast.Attribute(value=ast.Name(id="np", ctx=ast.Load()), attr="tanh", ctx=ast.Load()), args=[arg], keywords=[])
+    if "sigmoid" in names:
+        return ast.Call(func=ast.Name(id="sigmoid", ctx=ast.Load()), args=[arg], keywords=[])
+    return _logistic_expression(arg)
+
+
+def _logistic_expression(arg: ast.AST) -> ast.AST:
+    """``0.5 + 0.5 * np.tanh(0.5 * arg)``: the logistic function, with no overflow."""
+    tree = ast.parse("0.5 + 0.5 * np.tanh(0.5 * ARG)", mode="eval").body
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp) and isinstance(node.right, ast.Name) and node.right.id == "ARG":
+            node.right = arg
+    return tree
+
+
 def _subscript(node: ast.Subscript) -> Iterator[tuple[ast.AST, str, str]]:
     index = node.slice
-    base = _shown(node.value)
     if isinstance(index, ast.Name):
-        for delta in (-1, 1):
-            new = copy.deepcopy(node)
-            new.slice = ast.BinOp(left=copy.deepcopy(index), op=ast.Add() if delta > 0 else ast.Sub(), right=ast.Constant(1))
-            yield new, "time_index", f"a time index is off by one: {base or 'a sequence'}[{index.id} {'+' if delta > 0 else '-'} 1] where {base or 'it'}[{index.id}] belongs"
+        changes = [ast.BinOp(left=copy.deepcopy(index), op=op, right=ast.Constant(1)) for op in (ast.Sub(), ast.Add())]
     elif isinstance(index, ast.BinOp) and isinstance(index.op, (ast.Add, ast.Sub)) and isinstance(index.right, ast.Constant):
+        changes = [copy.deepcopy(index.left)]
+    else:
+        return
+    was = _shown(node)
+    for change in changes:
         new = copy.deepcopy(node)
-        new.slice = copy.deepcopy(index.left)
-        yield new, "time_index", f"a time index is off by one: {base or 'a sequence'}[{ast.unparse(index.left)}] where {base or 'it'}[{ast.unparse(index)}] belongs"
+        new.slice = change
+        now = _shown(new)
+        words = f"{now} where {was} belongs" if now and was else "a sequence read one step away from where it should be"
+        yield new, "time_index", f"a time index is off by one: {words}"
 
 
 def _neighbours(function: ast.FunctionDef) -> dict[str, list[str]]:
@@ -181,8 +203,10 @@ class _Replace(ast.NodeTransformer):
 def _changes(function: ast.FunctionDef, module_names: set[str]) -> Iterator[tuple[ast.AST, ast.AST, str, str]]:
     """(node, replacement, operator, words) for every one-step change of ``function``."""
     neighbours = _neighbours(function)
+    # Arithmetic inside an index (``s[k - 1]``) is a time index: only the time-index operator changes it.
+    in_index = {id(n) for sub in ast.walk(function) if isinstance(sub, ast.Subscript) for n in ast.walk(sub.slice)}
     for node in ast.walk(function):
-        if isinstance(node, ast.BinOp):
+        if isinstance(node, ast.BinOp) and id(node) not in in_index:
             for new, op, words in (*_matmul(node), *_arith(node)):
                 yield node, new, op, words
         elif isinstance(node, ast.Call):
@@ -197,42 +221,108 @@ def _changes(function: ast.FunctionDef, module_names: set[str]) -> Iterator[tupl
 
 
 def mutants(source: str, functions: list[str], filename: str = "<reference>") -> list[Mutant]:
-    """Every one-step change of each of ``functions`` in the module ``source`` (compiled lazily)."""
+    """Every one-step change of each of ``functions`` in the module ``source`` (each compiled on first use)."""
     tree = ast.parse(source, filename)
     module_names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    base = _Base(tree, filename)
     found: list[Mutant] = []
-    for index, node in enumerate(tree.body):
+    for node in tree.body:
         if not isinstance(node, ast.FunctionDef) or node.name not in functions:
             continue
-        for position, (target, replacement, operator, words) in enumerate(_changes(node, module_names)):
-            changed = copy.deepcopy(tree)
-            # the same node in the copy: walk both trees in step
-            original_nodes = list(ast.walk(tree.body[index]))
-            copied_nodes = list(ast.walk(changed.body[index]))
-            where = original_nodes.index(target)
-            changed.body[index] = _Replace(copied_nodes[where], replacement).visit(changed.body[index])
-            ast.fix_missing_locations(changed)
-            digest = hashlib.sha1(ast.dump(changed.body[index]).encode()).hexdigest()[:10]
+        positions = {id(n): i for i, n in enumerate(ast.walk(node))}
+        for target, replacement, operator, words in _changes(node, module_names):
+            where = positions[id(target)]
+            digest = hashlib.sha1(f"{node.name}:{where}:{ast.dump(replacement)}".encode()).hexdigest()[:10]
             found.append(Mutant(f"{operator}:{node.name}:{getattr(target, 'lineno', 0)}:{digest}", node.name, operator,
-                                getattr(target, "lineno", 0), words, _Compiled(changed, filename)))  # type: ignore[arg-type]
+                                getattr(target, "lineno", 0), words, _Compiled(base, node, where, replacement)))
     return found
 
 
-class _Compiled:
-    """A changed module tree, compiled and executed on first use."""
+class _Base:
+    """The part's reference module, executed once: every mutant module starts as a copy of it."""
 
     def __init__(self, tree: ast.Module, filename: str):
-        self.tree, self.filename, self._module = tree, filename, None
+        self.filename = filename
+        self.namespace: dict | None = None
+        self._tree = tree
+
+    def fresh(self) -> dict | None:
+        """A copy of the module's namespace whose functions look up globals in the copy (so a changed helper is used)."""
+        if self.namespace is None:
+            namespace: dict = {"__name__": "rnnkit_mutant"}
+            try:
+                exec(compile(self._tree, self.filename, "exec"), namespace)  # noqa: S102 - the kit's own reference
+            except Exception:  # noqa: BLE001
+                namespace = {}
+            self.namespace = namespace
+        if not self.namespace:
+            return None
+        copy_ = dict(self.namespace)
+        for name, value in self.namespace.items():
+            if isinstance(value, types.FunctionType) and value.__globals__ is self.namespace:
+                copy_[name] = types.FunctionType(value.__code__, copy_, value.__name__, value.__defaults__, value.__closure__)
+        return copy_
+
+
+class _Compiled:
+    """One changed function of the base module, compiled and executed on first use.
+
+    The change is made in the reference's own syntax tree for the time of one ``compile`` and
+    undone at once (copying a large function's tree for each of hundreds of changes is slow).
+    """
+
+    _lock = threading.Lock()
+
+    def __init__(self, base: _Base, function: ast.FunctionDef, where: int, replacement: ast.AST):
+        self.base, self.function, self.where, self.replacement = base, function, where, replacement
+        self._module: types.ModuleType | bool | None = None
+
+    def _code(self):
+        with self._lock:
+            target = list(ast.walk(self.function))[self.where]
+            for parent in ast.walk(self.function):
+                for field, value in ast.iter_fields(parent):
+                    if value is target or (isinstance(value, list) and any(v is target for v in value)):
+                        break
+                else:
+                    continue
+                break
+            else:
+                return None
+            for node in ast.walk(self.replacement):
+                for attribute in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
+                    if not hasattr(node, attribute) or getattr(node, attribute) is None:
+                        setattr(node, attribute, getattr(target, attribute, 1) or 1)
+            if isinstance(value, list):
+                index = next(i for i, v in enumerate(value) if v is target)
+                value[index] = self.replacement
+            else:
+                setattr(parent, field, self.replacement)
+            try:
+                with warnings.catch_warnings():  # a changed line may draw a SyntaxWarning: it is ours, not the user's
+                    warnings.simplefilter("ignore")
+                    return compile(ast.Module(body=[self.function], type_ignores=[]), self.base.filename, "exec")
+            except Exception:  # noqa: BLE001 - a change that does not compile: never matches
+                return None
+            finally:
+                if isinstance(value, list):
+                    value[index] = target
+                else:
+                    setattr(parent, field, target)
 
     def module(self) -> types.ModuleType | None:
         if self._module is None:
-            module = types.ModuleType("rnnkit_mutant")
-            try:
-                exec(compile(self.tree, self.filename, "exec"), module.__dict__)  # noqa: S102 - the kit's own reference, changed
-            except Exception:  # noqa: BLE001 - a change that does not even define the module: never matches
-                module = False
+            code, namespace = self._code(), self.base.fresh()
+            module: types.ModuleType | bool = False
+            if code is not None and namespace is not None:
+                try:
+                    exec(code, namespace)  # noqa: S102 - the kit's own reference, changed
+                    module = types.ModuleType("rnnkit_mutant")
+                    module.__dict__.update(namespace)
+                except Exception:  # noqa: BLE001
+                    module = False
             self._module = module
-            self.tree = None
+            self.function = self.replacement = None  # type: ignore[assignment]
         return self._module or None
 
 

@@ -41,16 +41,65 @@ def _call(fn, args: tuple):
             return None
 
 
+def flatten(value: Any) -> tuple[tuple, np.ndarray] | None:
+    """(structure, every number as one float64 vector): dict keys sorted, items in order; None for anything else."""
+    parts: list[np.ndarray] = []
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, dict):
+            return ("d", tuple((k, walk(v[k])) for k in sorted(v)))
+        if isinstance(v, (tuple, list)):
+            return ("t", tuple(walk(x) for x in v))
+        array = np.asarray(v)
+        if array.dtype.kind not in "biuf":
+            raise TypeError
+        parts.append(array.astype(float).ravel())
+        return ("a", array.shape)
+
+    try:
+        structure = walk(value)
+    except (TypeError, ValueError):
+        return None
+    return structure, (np.concatenate(parts) if parts else np.zeros(0))
+
+
+class _Table:
+    """The useful mutants of one function, their outputs on its probes stacked as rows: matched all at once."""
+
+    def __init__(self):
+        self.rows: dict[tuple, tuple[list[Mutant], list[np.ndarray]]] = {}
+
+    def add(self, mutant: Mutant, structure: tuple, flat: np.ndarray) -> None:
+        mutants_, vectors = self.rows.setdefault(structure, ([], []))
+        mutants_.append(mutant)
+        vectors.append(flat)
+
+    def freeze(self) -> None:
+        self.rows = {k: (m, np.vstack(v)) for k, (m, v) in self.rows.items()}  # type: ignore[misc]
+
+    def near(self, structure: tuple, flat: np.ndarray, rtol: float, atol: float) -> list[Mutant]:
+        """The mutants whose outputs are within the course tolerance of ``flat`` (a quick first pass)."""
+        if structure not in self.rows:
+            return []
+        mutants_, matrix = self.rows[structure]
+        if not np.isfinite(flat).all():
+            return []
+        scale = max(1.0, float(np.max(np.abs(matrix), initial=0.0)))
+        ok = np.all(np.abs(matrix - flat) <= rtol * np.abs(matrix) + atol * scale + 1e-12, axis=1)
+        return [m for m, good in zip(mutants_, ok) if good]
+
+
 class GeneratedModels:
     """The mutants of every part, and their outputs on the probe cases (computed once, shared by the class)."""
 
-    def __init__(self, sources: dict[str, str], part_functions: dict[str, list[str]], probes: dict[str, list], probe_answers: dict[str, list]):
+    def __init__(self, sources: dict[str, str], part_functions: dict[str, list[str]], probes: dict[str, list], probe_answers: dict[str, list], tolerance=None):
         self.sources = sources  # part -> reference code
         self.part_functions = part_functions  # part -> its graded functions, in course order
         self.probes = probes  # function -> probe cases (Case)
         self.probe_answers = probe_answers  # function -> the reference's answers on them
+        self.rtol, self.atol = (tolerance.rtol, tolerance.atol) if tolerance is not None else (1e-4, 1e-5)
         self._mutants: dict[str, list[Mutant]] = {}
-        self._outputs: dict[tuple[str, str], list | None] = {}
+        self._tables: dict[str, _Table] = {}
         self._lock = threading.Lock()
 
     def mutants_of(self, part: str) -> list[Mutant]:
@@ -59,28 +108,33 @@ class GeneratedModels:
                 self._mutants[part] = mutants(self.sources[part], self.part_functions[part], f"solutions/{part}.py")
             return self._mutants[part]
 
-    def outputs(self, mutant: Mutant, function: str, close: Close) -> list | None:
-        """What ``mutant`` returns for ``function`` on its probes; None when it raises or equals the reference."""
-        key = (mutant.id, function)
-        if key not in self._outputs:
-            probes = self.probes.get(function, [])
-            found = [run(mutant, function, case.call_args(), _call) for case in probes]
-            useless = any(v is None for v in found) or all(close(v, e) for v, e in zip(found, self.probe_answers[function]))
-            self._outputs[key] = None if useless or not probes else found
-        return self._outputs[key]
+    def table(self, part: str, function: str, close: Close) -> _Table:
+        """Every mutant of ``part`` that changes what ``function`` returns on its probes (built once)."""
+        candidates = self.mutants_of(part)
+        with self._lock:
+            if function not in self._tables:
+                table = _Table()
+                probes, answers = self.probes.get(function, []), self.probe_answers.get(function, [])
+                for mutant in candidates if probes else []:
+                    found = [run(mutant, function, case.call_args(), _call) for case in probes]
+                    if any(v is None for v in found) or all(close(v, e) for v, e in zip(found, answers)):
+                        continue  # it raises, or it changes nothing here
+                    flat = flatten(found)
+                    if flat is not None:
+                        table.add(mutant, *flat)
+                table.freeze()
+                self._tables[function] = table
+            return self._tables[function]
 
     def explain(self, part: str, function: str, seen_probes: list, close: Close, failed: set[str]) -> list[Mutant]:
         """The mutants whose outputs on the probes are the student's (``seen_probes``: their values, in order)."""
         if not seen_probes or any(v is None for v in seen_probes):
             return []
-        fitting = []
-        for mutant in self.mutants_of(part):
-            if mutant.function != function and mutant.function not in failed:
-                continue
-            produced = self.outputs(mutant, function, close)
-            if produced is not None and all(close(s, p) for s, p in zip(seen_probes, produced)):
-                fitting.append(mutant)
-        return fitting
+        flat = flatten(seen_probes)
+        if flat is None:
+            return []
+        near = self.table(part, function, close).near(*flat, self.rtol, self.atol)
+        return [m for m in near if m.function == function or m.function in failed]
 
 
 #: What each operator's change is called in a feedback heading.
