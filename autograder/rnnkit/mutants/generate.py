@@ -130,6 +130,8 @@ def _calls(node: ast.Call, names: set[str]) -> Iterator[tuple[ast.AST, str, str]
             yield new, "axis", "keepdims is dropped, so the reduced axis no longer lines up for broadcasting"
     if name == "copy" and isinstance(node.func, ast.Attribute) and not node.args:
         yield copy.deepcopy(node.func.value), "in_place", f"{_shown(node.func.value) or 'an argument'} is changed in place instead of a copy"
+    if name == "array" and node.args and isinstance(node.args[0], ast.Name):
+        yield copy.deepcopy(node.args[0]), "in_place", f"{_shown(node.args[0])} is changed in place instead of a copy"
     if name == "range":
         for i, arg in enumerate(node.args):
             for delta, words in ((-1, "one step too few"), (1, "one step too many")):
@@ -215,6 +217,11 @@ def _changes(function: ast.FunctionDef, module_names: set[str]) -> Iterator[tupl
         elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
             for new, op, words in _subscript(node):
                 yield node, new, op, words
+        elif isinstance(node, ast.AugAssign) and isinstance(node.op, (ast.Add, ast.Sub)):
+            new = copy.deepcopy(node)
+            new.op = ast.Sub() if isinstance(node.op, ast.Add) else ast.Add()
+            was, now = ("+=", "-=") if isinstance(node.op, ast.Add) else ("-=", "+=")
+            yield node, new, "sign", f"a sign is flipped: {_shown(node.target) or 'a value'} {now} where {was} belongs"
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in neighbours:
             for other in neighbours[node.id]:
                 yield node, ast.Name(id=other, ctx=ast.Load()), "neighbour", f"`{other}` is used where `{node.id}` belongs"

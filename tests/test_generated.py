@@ -1,0 +1,56 @@
+"""Generated error models: one-step changes of the reference, named in words when they alone explain a failure."""
+from __future__ import annotations
+
+import pytest
+
+from rnnkit import content
+from rnnkit.mutants.generate import mutants
+
+from .conftest import reference_source
+
+#: (part, what the reference says, what the student wrote, words the feedback must use). None of these is in the
+#: hand catalogue: only the generated models can name them.
+SLIPS = [
+    ("lstm", '"c": (dc_t * i) * (1.0 - c_tilde**2),', '"c": (dc_t * i),', "a factor is missing from a product: `1.0 - c_tilde ** 2` is left out"),
+    ("lstm", "    h_t = o * np.tanh(c_t)\n", "    h_t = o * np.tanh(c_prev)\n", "`c_prev` is used where `c_t` belongs"),
+    ("lstm", '"f": (dc_t * c_prev) * f * (1.0 - f),', '"f": (dc_t * c_tilde) * f * (1.0 - f),', "`c_tilde` is used where `c_prev` belongs"),
+]
+
+
+@pytest.fixture(scope="module")
+def slips_graded(course, tmp_path_factory):
+    from rnnkit.grading import discover, grade_class
+
+    from .conftest import make_class
+
+    students = {}
+    for number, (part, old, new, _) in enumerate(SLIPS):
+        source = reference_source(course, part)
+        assert old in source, old
+        students[f"slip{number}"] = {f"{part}.py": source.replace(old, new, 1)}
+    folder = make_class(tmp_path_factory.mktemp("slips"), students)
+    return {r.student: r for r in grade_class(discover(folder, course), course, jobs=2, seed=8)}
+
+
+@pytest.mark.parametrize("number", range(len(SLIPS)))
+def test_a_slip_one_change_away_is_named_in_words(slips_graded, number):
+    part, _, _, words = SLIPS[number]
+    student = slips_graded[f"slip{number}"]
+    named = [(name, d) for name, r in student.functions.items() for d in r.diagnoses]
+    assert named, "nothing named"
+    assert all(d.mistake.startswith("generated_") for _, d in named), named
+    assert any(words in d.explanation for _, d in named), [d.explanation for _, d in named]
+    assert all("exactly those of a correct" in d.explanation for _, d in named)
+
+
+@pytest.mark.parametrize("part", ["rnn_forward", "softmax_derivative", "bptt", "lstm", "gru"])
+def test_every_part_has_changes_of_every_function_and_they_compile(course, part):
+    source = content.reference_code(content.read_source(course.solutions_dir, part))
+    functions = [f.name for f in course.part(part).functions]
+    changes = mutants(source, functions)
+    assert {m.function for m in changes} == set(functions)
+    assert len({m.id for m in changes}) == len(changes)
+    compiled = [m for m in changes if m.module.module() is not None]
+    assert len(compiled) >= 0.9 * len(changes)
+    for m in changes:
+        assert "BEGIN SOLUTION" not in m.words and "\n" not in m.words and len(m.words) < 200
