@@ -133,6 +133,9 @@ def V(*alternatives: Callable, aspects: tuple[str, ...] = ("result",), needs_hom
 IN_PLACE = ("result", "args")
 
 
+# --------------------------------------------------------------------------- agreement (matching and the general patterns)
+
+
 _EXACT = Tolerance(rtol=1e-9, atol=1e-12)
 
 

@@ -164,7 +164,8 @@ def _divided_by_T(r, *args):
     return _scaled(r.expected, 1.0 / r.dims["T"])
 
 
-# --------------------------------------------------------------------------- catalogue entries: reported only when no specific mistake matches
+# --------------------------------------------------------------------------- catalogue entries
+# Reported only when no specific mistake matches.
 
 _SEQUENCE_LOSSES = ("cross_entropy_loss", "softmax_cross_entropy_grad", "rnn_backward", "lstm_backward", "gru_backward")
 _add("divided_by_T", "any", "divided by T",

@@ -1,7 +1,8 @@
 """Part bptt: rnn_backward, state_jacobian, jacobian_product, clip_gradient_norm and numerical_gradient.
 
 The variants (what each mistake computes, from the part's reference
-functions), then the part's entries in the catalogue (:func:`..catalogue._add`).
+functions), then the part's entries in the catalogue (``_add`` of
+:mod:`rnnkit.diagnosis.catalogue`).
 """
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Part gru: the gates, candidate_hidden, gru_step_forward, gru_forward and gru_backward.
 
 The variants (what each mistake computes, from the part's reference
-functions), then the part's entries in the catalogue (:func:`..catalogue._add`).
+functions), then the part's entries in the catalogue (``_add`` of
+:mod:`rnnkit.diagnosis.catalogue`).
 """
 from __future__ import annotations
 

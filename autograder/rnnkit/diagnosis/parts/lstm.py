@@ -1,7 +1,8 @@
 """Part lstm: sigmoid, the four gates, lstm_step_forward, lstm_forward and lstm_backward.
 
 The variants (what each mistake computes, from the part's reference
-functions), then the part's entries in the catalogue (:func:`..catalogue._add`).
+functions), then the part's entries in the catalogue (``_add`` of
+:mod:`rnnkit.diagnosis.catalogue`).
 """
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import numpy as np
 
 from ..catalogue import _add
 from ..model import IN_PLACE, V, _both_precisions, _concat, _roll, _unroll
-
 
 _LSTM_GATES = {"f": "forget_gate", "i": "input_gate", "c": "candidate_cell", "o": "output_gate"}
 

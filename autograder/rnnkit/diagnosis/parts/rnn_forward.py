@@ -1,7 +1,8 @@
 """Part rnn_forward: softmax, rnn_step_forward, rnn_forward and cross_entropy_loss.
 
 The variants (what each mistake computes, from the part's reference
-functions), then the part's entries in the catalogue (:func:`..catalogue._add`).
+functions), then the part's entries in the catalogue (``_add`` of
+:mod:`rnnkit.diagnosis.catalogue`).
 """
 from __future__ import annotations
 

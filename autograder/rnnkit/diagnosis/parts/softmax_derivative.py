@@ -1,7 +1,8 @@
 """Part softmax_derivative: softmax_jacobian and softmax_cross_entropy_grad.
 
 The variants (what each mistake computes, from the part's reference
-functions), then the part's entries in the catalogue (:func:`..catalogue._add`).
+functions), then the part's entries in the catalogue (``_add`` of
+:mod:`rnnkit.diagnosis.catalogue`).
 """
 from __future__ import annotations
 
