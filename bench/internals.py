@@ -151,7 +151,7 @@ def profile_grade(class_dir: Path, out_dir: Path, plan: dict, jobs: int, seed: i
 
     import rnnkit.grading as grading
     from rnnkit.hidden_tests import CaseSet
-    from rnnkit.mistakes import Diagnoser
+    from rnnkit.diagnosis import Diagnoser
     from rnnkit.report import write_class
     from rnnkit.sandbox import pool as pool_module
     from rnnkit.scoring import TaskScorer

@@ -426,7 +426,7 @@ def test_honest_students_pass_in_every_sandbox_mode(reading, course):
 def test_student_code_cannot_read_working_code_or_grading_data(reading, label, request):
     """Attack 3: student code looks for the kit's working code and the run's data: solutions/*.py,
     course.yml, any file with "BEGIN SOLUTION", rnnkit/demo.py, cached .pyc files, the mistake
-    catalogue (working BPTT/LSTM/GRU), the case generator, importing rnnkit.demo / rnnkit.mistakes,
+    catalogue (working BPTT/LSTM/GRU), the case generator, importing rnnkit.demo / rnnkit.diagnosis,
     the class folder (a classmate's file) and the output folder (an earlier run's grades). It reports
     what it read in an exception message, which the feedback shows; nothing may be read.
     (Mode "none" without Landlock promises no such protection, README: its failures are expected, xfail.)"""

@@ -1,4 +1,4 @@
-"""The catalogue of known mistakes (rnnkit.mistakes).
+"""The catalogue of known mistakes (rnnkit.diagnosis).
 
 Every catalogued mistake is made by at least one corpus submission, and the
 feedback of each wrong corpus submission names its mistake and no other; a
@@ -17,12 +17,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnkit import mistakes
+import rnnkit.diagnosis
 from rnnkit.worker import calls
 from rnnkit.cases import DEFAULT_SEED, cases_for
 from rnnkit.feedback import feedback_markdown, gradescope_results
 from rnnkit.grading import HiddenTests, discover, grade_class
-from rnnkit.mistakes import CATALOGUE, Diagnoser, Pattern, Seen, Variant
+from rnnkit.diagnosis import CATALOGUE, Diagnoser, Pattern, Seen, Variant, recognisers_for
+from rnnkit.diagnosis.model import _EXACT, _data_args, _roll, _unroll
+from rnnkit.diagnosis.model import _close as _agrees
+from rnnkit.diagnosis.parts.bptt import _bptt, _jacobian_product_of, _numgrad
+from rnnkit.diagnosis.parts.gru import _gru_backward, _gru_forward, _gru_step
+from rnnkit.diagnosis.parts.lstm import _lstm_backward, _lstm_forward, _lstm_step
+from rnnkit.diagnosis.parts.rnn_forward import _rnn_forward_with
 from rnnkit.report import write_mistakes_csv
 
 from .conftest import make_class
@@ -72,7 +78,8 @@ def named(student) -> dict[str, list[str]]:
 
 
 def test_the_catalogue_is_big_with_unique_ids_and_student_words(course):
-    source = Path(mistakes.__file__).read_text(encoding="utf-8")
+    package = Path(rnnkit.diagnosis.__file__).parent
+    source = "".join(p.read_text(encoding="utf-8") for p in sorted(package.rglob("*.py")))
     added = re.findall(r'^_add\("([A-Za-z0-9_]+)"', source, re.MULTILINE)
     assert len(added) == len(set(added)) == len(CATALOGUE) >= 40
     assert len({m.explanation for m in CATALOGUE.values()}) == len(CATALOGUE)
@@ -193,23 +200,23 @@ def diagnosers(course):
 
 
 def _close(a, b) -> bool:
-    return mistakes._close(a, b, mistakes._EXACT)
+    return _agrees(a, b, _EXACT)
 
 
 def test_the_building_blocks_with_no_slip_compute_the_reference(references):
     bptt, lstm, gru, rnn = references["bptt"], references["lstm"], references["gru"], references["rnn_forward"]
     checks = [
-        ("rnn_backward", bptt, lambda *a: mistakes._bptt(bptt, *a)),
-        ("rnn_backward", bptt, lambda *a: mistakes._bptt(bptt, *a, jp=mistakes._jacobian_product_of(bptt.state_jacobian))),
-        ("jacobian_product", bptt, lambda *a: mistakes._jacobian_product_of(bptt.state_jacobian)(*a)),
-        ("numerical_gradient", bptt, lambda *a: mistakes._numgrad(bptt, *a)),
-        ("rnn_forward", rnn, lambda *a: mistakes._rnn_forward_with(rnn, *a)),
-        ("lstm_step_forward", lstm, lambda *a: mistakes._lstm_step(lstm, *a)),
-        ("lstm_forward", lstm, lambda *a: mistakes._lstm_forward(lstm, *a)),
-        ("lstm_backward", lstm, lambda *a: mistakes._lstm_backward(lstm, *a)),
-        ("gru_step_forward", gru, lambda *a: mistakes._gru_step(gru, *a)),
-        ("gru_forward", gru, lambda *a: mistakes._gru_forward(gru, *a)),
-        ("gru_backward", gru, lambda *a: mistakes._gru_backward(gru, *a)),
+        ("rnn_backward", bptt, lambda *a: _bptt(bptt, *a)),
+        ("rnn_backward", bptt, lambda *a: _bptt(bptt, *a, jp=_jacobian_product_of(bptt.state_jacobian))),
+        ("jacobian_product", bptt, lambda *a: _jacobian_product_of(bptt.state_jacobian)(*a)),
+        ("numerical_gradient", bptt, lambda *a: _numgrad(bptt, *a)),
+        ("rnn_forward", rnn, lambda *a: _rnn_forward_with(rnn, *a)),
+        ("lstm_step_forward", lstm, lambda *a: _lstm_step(lstm, *a)),
+        ("lstm_forward", lstm, lambda *a: _lstm_forward(lstm, *a)),
+        ("lstm_backward", lstm, lambda *a: _lstm_backward(lstm, *a)),
+        ("gru_step_forward", gru, lambda *a: _gru_step(gru, *a)),
+        ("gru_forward", gru, lambda *a: _gru_forward(gru, *a)),
+        ("gru_backward", gru, lambda *a: _gru_backward(gru, *a)),
     ]
     for function, reference, block in checks:
         for case in cases_for(function):
@@ -223,9 +230,9 @@ def test_rolling_the_weights_is_reading_x_first(references):
     rng = np.random.default_rng(0)
     H, D = 3, 5
     h, x, W, b = rng.standard_normal(H), rng.standard_normal(D), rng.standard_normal((H, H + D)), rng.standard_normal(H)
-    rolled = mistakes._roll(W, H)
+    rolled = _roll(W, H)
     assert np.allclose(rolled @ np.concatenate([h, x]), W @ np.concatenate([x, h]))
-    assert np.array_equal(mistakes._unroll(rolled, H), W)
+    assert np.array_equal(_unroll(rolled, H), W)
     assert np.allclose(gru.update_gate(h, x, rolled, b), 1 / (1 + np.exp(-(W @ np.concatenate([x, h]) + b))))
 
 
@@ -235,7 +242,7 @@ def test_every_mistake_is_visible_and_distinct_on_the_hidden_cases(seed, diagnos
     diagnoser = diagnosers[seed]
     for function in (f.name for f in course.functions):
         runs: dict[str, list] = {}
-        for mistake, recogniser in mistakes.recognisers_for(function):
+        for mistake, recogniser in recognisers_for(function):
             if isinstance(recogniser, Variant) and not mistake.general:
                 runs[mistake.id] = diagnoser.variant_outputs(mistake, function)
                 kinds = {seen.kind for alt in runs[mistake.id] for seen, _ in alt}
@@ -259,7 +266,7 @@ def test_the_right_outputs_never_match_a_mistake(diagnosers, course):
     for diagnoser in diagnosers.values():
         for function in course.functions:
             cases, expected = diagnoser.hidden.cases[function.name], diagnoser.hidden.expected[function.name]
-            seen = [Seen("value", calls.copy_value(e), mistakes._data_args(c.args), passed=False) for c, e in zip(cases, expected)]
+            seen = [Seen("value", calls.copy_value(e), _data_args(c.args), passed=False) for c, e in zip(cases, expected)]
             assert diagnoser.matches(function.name, seen) == [], function.name
             seen[-1] = Seen("none")
             assert diagnoser.matches(function.name, seen) == [], function.name
@@ -269,7 +276,7 @@ def test_general_patterns_need_a_consistent_shape(course, diagnosers):
     diagnoser = diagnosers[DEFAULT_SEED]
     function = "cross_entropy_loss"
     expected = diagnoser.hidden.expected[function]
-    args = [mistakes._data_args(c.args) for c in diagnoser.hidden.cases[function]]
+    args = [_data_args(c.args) for c in diagnoser.hidden.cases[function]]
     scaled = [Seen("value", 1.5 * e, a) for e, a in zip(expected, args)]
     hits = {m.id: detail for m, _, detail in diagnoser.matches(function, scaled)}
     assert set(hits) == {"constant_factor"} and hits["constant_factor"] == ""  # 1.5 means nothing: never said (an oracle)

@@ -41,18 +41,22 @@ NOT_IMPLEMENTATIONS: dict[tuple[str, str], str] = {
     ("cases.py", r"\w+_cases"): "generates the inputs of hidden cases; the answers come from solutions/",
     ("probes.py", r"_probe_\w+"): "the capstone's probe of a student's function: checks properties, computes no answer",
     ("checks.py", "_rnn_backward_from_forward"): "finite differences of the student's own rnn_forward (the public check's comparison)",
-    # mistakes.py: what a known mistake computes (wrong by design), or a wrapper of another entry.
-    ("mistakes.py", r"_softmax_(no_max|global_max|axis0|total_rowshift|total)"): "a wrong softmax (a known mistake)",
-    ("mistakes.py", "_forward_softmax"): "rnn_forward with a wrong softmax (a known mistake)",
-    ("mistakes.py", r"_rnn_forward_mutates_s0|_lstm_forward_mutates_c0|_gru_forward_mutates"):
-        "the reference plus an argument changed in place (a known mistake)",
-    ("mistakes.py", r"_(lstm|gru)_backward_mutates_dh"): "a wrapper that changes dh in place (a known mistake)",
-    ("mistakes.py", r"_(lstm|gru)_backward_x_first"): "the reference with [x_t; h_prev] (a known mistake)",
-    ("mistakes.py", r"_(lstm_forward|lstm_backward|gru_forward|gru_backward)_knobs"): "a factory of mistake variants",
-    ("mistakes.py", r"_gate_(sigmoid_instead_of_tanh|tanh_instead_of_sigmoid)"): "a gate with the wrong non-linearity (a known mistake)",
-    ("mistakes.py", "_sigmoid_exp_ratio"): "a sigmoid that overflows (a known mistake)",
-    ("mistakes.py", r"_step_no_tanh|_step_U_W_swapped"): "a wrong rnn_step_forward (a known mistake)",
-    ("mistakes.py", r"_sj_(W_transposed|diag_right|one_minus_s)"): "a wrong state_jacobian (a known mistake)",
+    # diagnosis/parts/*.py: what a known mistake computes (wrong by design), or a wrapper of another entry.
+    ("diagnosis/parts/rnn_forward.py", r"_softmax_(no_max|global_max|axis0|total_rowshift|total)"): "a wrong softmax (a known mistake)",
+    ("diagnosis/parts/rnn_forward.py", "_forward_softmax"): "rnn_forward with a wrong softmax (a known mistake)",
+    ("diagnosis/parts/rnn_forward.py", "_rnn_forward_mutates_s0"): "the reference plus an argument changed in place (a known mistake)",
+    ("diagnosis/parts/rnn_forward.py", r"_step_no_tanh|_step_U_W_swapped"): "a wrong rnn_step_forward (a known mistake)",
+    ("diagnosis/parts/bptt.py", r"_sj_(W_transposed|diag_right|one_minus_s)"): "a wrong state_jacobian (a known mistake)",
+    ("diagnosis/parts/lstm.py", "_lstm_forward_mutates_c0"): "the reference plus an argument changed in place (a known mistake)",
+    ("diagnosis/parts/lstm.py", "_lstm_backward_mutates_dh"): "a wrapper that changes dh in place (a known mistake)",
+    ("diagnosis/parts/lstm.py", "_lstm_backward_x_first"): "the reference with [x_t; h_prev] (a known mistake)",
+    ("diagnosis/parts/lstm.py", r"_(lstm_forward|lstm_backward)_knobs"): "a factory of mistake variants",
+    ("diagnosis/parts/lstm.py", r"_gate_(sigmoid_instead_of_tanh|tanh_instead_of_sigmoid)"): "a gate with the wrong non-linearity (a known mistake)",
+    ("diagnosis/parts/lstm.py", "_sigmoid_exp_ratio"): "a sigmoid that overflows (a known mistake)",
+    ("diagnosis/parts/gru.py", "_gru_forward_mutates"): "the reference plus an argument changed in place (a known mistake)",
+    ("diagnosis/parts/gru.py", "_gru_backward_mutates_dh"): "a wrapper that changes dh in place (a known mistake)",
+    ("diagnosis/parts/gru.py", "_gru_backward_x_first"): "the reference with [x_t; h_prev] (a known mistake)",
+    ("diagnosis/parts/gru.py", r"_(gru_forward|gru_backward)_knobs"): "a factory of mistake variants",
 }
 
 #: Grading-side code that, with its default arguments, computes a graded function (given the gates, which are one
@@ -60,14 +64,14 @@ NOT_IMPLEMENTATIONS: dict[tuple[str, str], str] = {
 #: (see the last test).
 KNOWN_IMPLEMENTATIONS: dict[tuple[str, str], str] = {
     ("cases.py", "_softmax"): "softmax",
-    ("mistakes.py", "_rnn_forward_with"): "rnn_forward (given a step)",
-    ("mistakes.py", "_jacobian_product_of"): "jacobian_product (given a state_jacobian)",
-    ("mistakes.py", "product"): "jacobian_product (inside _jacobian_product_of)",
-    ("mistakes.py", "<lambda>"): "state_jacobian (a lambda for the reverse-order mistake)",
-    ("mistakes.py", "_lstm_forward"): "lstm_forward (given the gates)",
-    ("mistakes.py", "_lstm_backward"): "lstm_backward, the bonus (given the gates)",
-    ("mistakes.py", "_gru_forward"): "gru_forward (given the gates)",
-    ("mistakes.py", "_gru_backward"): "gru_backward, the bonus (given the gates)",
+    ("diagnosis/parts/rnn_forward.py", "_rnn_forward_with"): "rnn_forward (given a step)",
+    ("diagnosis/parts/bptt.py", "_jacobian_product_of"): "jacobian_product (given a state_jacobian)",
+    ("diagnosis/parts/bptt.py", "product"): "jacobian_product (inside _jacobian_product_of)",
+    ("diagnosis/parts/bptt.py", "<lambda>"): "state_jacobian (a lambda for the reverse-order mistake)",
+    ("diagnosis/parts/lstm.py", "_lstm_forward"): "lstm_forward (given the gates)",
+    ("diagnosis/parts/lstm.py", "_lstm_backward"): "lstm_backward, the bonus (given the gates)",
+    ("diagnosis/parts/gru.py", "_gru_forward"): "gru_forward (given the gates)",
+    ("diagnosis/parts/gru.py", "_gru_backward"): "gru_backward, the bonus (given the gates)",
 }
 
 

@@ -47,10 +47,10 @@ def test_the_release_holds_the_notebooks_the_checks_and_nothing_of_the_instructo
     assert {"README.md", "requirements.txt", "public_checks.json", "rnnkit/checks.py", "rnnkit/__init__.py"} <= set(files)
     extra = {n for n in files if not n.endswith(".ipynb") and not n.startswith("rnnkit/")}
     assert extra == {"README.md", "requirements.txt", "public_checks.json"}
-    kit_only = {"cases.py", "grading.py", "content.py", "build.py", "examples.py", "feedback.py", "cli.py", "course_schema.json", "mistakes.py"}
+    kit_only = {"cases.py", "grading.py", "content.py", "build.py", "examples.py", "feedback.py", "cli.py", "course_schema.json"}
     shipped = {Path(n).name for n in files if n.startswith("rnnkit/")}
     assert not shipped & kit_only, "instructor modules in the release"
-    assert not any(n.startswith("rnnkit/sandbox") or n.startswith("rnnkit/example_class") for n in files)
+    assert not any(n.startswith(("rnnkit/sandbox", "rnnkit/example_class", "rnnkit/diagnosis")) for n in files)
     assert not any(n.endswith(".yml") or n.startswith("solutions") for n in files)
     for name in runtime.WITHHELD:
         assert f"rnnkit/{name}" not in files
@@ -165,8 +165,8 @@ def test_the_student_edition_refuses_modules_students_must_not_have():
         runtime.package_files({"grading.py"})
     with pytest.raises(release_module.ExportError, match=r"cannot ship rnnkit/content.py \(it loads the reference solutions\)"):
         runtime.package_files({"content.py"})
-    with pytest.raises(release_module.ExportError, match="mistakes.py"):
-        runtime.package_files({"mistakes.py"})
+    with pytest.raises(release_module.ExportError, match=r"rnnkit/diagnosis/__init__.py \(it recognises mistakes"):
+        runtime.package_files({"diagnosis/parts/bptt.py"})
     shipped = runtime.package_files({"demo.py"})
     assert "rnnkit/demo.py" in shipped and "rnnkit/content.py" not in shipped
 
@@ -195,7 +195,7 @@ for number, cell in enumerate(json.load(open("char_rnn.ipynb"))["cells"], start=
 import rnnkit
 print("RNNKIT_FROM", rnnkit.__file__)
 print("MODULES", sorted({m.split(".")[0] for m in sys.modules} & {"yaml", "jsonschema", "jupytext", "nbformat", "click", "rich"}))
-print("KIT", sorted(m for m in sys.modules if m.startswith("rnnkit.") and m.split(".")[1] in ("content", "cases", "mistakes", "grading")))
+print("KIT", sorted(m for m in sys.modules if m.startswith("rnnkit.") and m.split(".")[1] in ("content", "cases", "diagnosis", "grading")))
 """
 
 

@@ -234,7 +234,7 @@ def test_the_zygote_never_holds_a_students_file_or_result(course, tmp_path):
 
 def test_student_code_cannot_read_the_kit_the_solutions_or_the_secret(grade, course):
     paths = [ROOT / "solutions" / "rnn_forward.py", ROOT / "course.yml", modes.package_dir() / "grading.py",
-             modes.package_dir() / "mistakes.py", modes.package_dir() / "demo.py", ROOT / ".rnnkit" / "secret"]
+             modes.package_dir() / "diagnosis" / "parts" / "bptt.py", modes.package_dir() / "demo.py", ROOT / ".rnnkit" / "secret"]
     probe = (
         "import os\n"
         "def softmax(z):\n"

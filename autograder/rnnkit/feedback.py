@@ -1,7 +1,7 @@
 """What one student receives: ``feedback.md`` and Gradescope's ``results.json``.
 
 Both say, per function, the score, what was checked (in words), and for a
-failure what was wrong, the known mistake recognised (:mod:`.mistakes`) if any,
+failure what was wrong, the known mistake recognised (:mod:`.diagnosis`) if any,
 and a hint. Neither ever holds a hidden input or a reference answer: the
 messages come from :mod:`.compare`, which describes hidden differences without
 values, and from the fixed words of the mistakes catalogue.
@@ -91,7 +91,7 @@ def function_text(result: FunctionResult) -> str:
             lines.append(f"- ✓ {label}: {abouts}")
         else:
             lines.append(f"- ✗ {label}: {abouts}. {message_markdown(case.message)}")
-    for diagnosis in result.diagnoses:  # known mistakes recognised in the outputs (rnnkit.mistakes): the catalogue's words
+    for diagnosis in result.diagnoses:  # known mistakes recognised in the outputs (rnnkit.diagnosis): the catalogue's words
         lines += ["", f"**Likely mistake: {diagnosis.name}.** {diagnosis.explanation}"]
     if not result.passed and not result.not_implemented:
         lines += ["", f"*{result.hint}*"]

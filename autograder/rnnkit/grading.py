@@ -5,7 +5,7 @@ Each task (one student's file for one part) gets hidden inputs of its own
 content, unless a seed pins the same inputs for everyone (tests, benchmarks).
 The inputs reach the task's worker only; the answers stay in this process.
 Each task is scored as its data arrives (:mod:`.scoring`), its failed functions
-are diagnosed at once (:mod:`.mistakes`), and only words are kept: the
+are diagnosed at once (:mod:`.diagnosis`), and only words are kept: the
 grader's memory does not grow with what students return.
 """
 from __future__ import annotations
@@ -18,8 +18,9 @@ from typing import Callable
 from .course import Course
 from .discovery import SUFFIXES, Submission, discover, read_submission_file  # noqa: F401 - where the commands look for them
 from . import content
+from .diagnosis import CATALOGUE, Diagnoser, Diagnosis
+from .diagnosis.model import _close
 from .hidden_tests import CaseSet, HiddenTests, Probes, References  # noqa: F401 - HiddenTests: for the exports and tests
-from .mistakes import CATALOGUE, Diagnoser, Diagnosis, _close
 from .mutants.match import OPERATOR_NAMES, GeneratedModels, name_generated
 from .results import CaseOutcome, FunctionResult, PartNotes, StudentResult  # noqa: F401 - the results' home is .results
 from .sandbox.pool import Pool, Task

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from .course import Course
 from .grading import StudentResult
-from .mistakes import count_mistakes
+from .diagnosis import count_mistakes
 from .outputs.files import write_atomic
 from .outputs.safe import csv_cell
 

@@ -1,6 +1,6 @@
 """What grading finds: per case, per function, per part and per student.
 
-Plain data, filled by :mod:`.scoring` and :mod:`.mistakes`, read by the
+Plain data, filled by :mod:`.scoring` and :mod:`.diagnosis`, read by the
 outputs (feedback, results.json, the class files). A case's decoded output is
 kept only until the function's mistake has been named.
 """
@@ -33,7 +33,7 @@ class FunctionResult:
     #: Why the function could not be tested at all (missing, not implemented, file unreadable...).
     problem: str = ""
     not_implemented: bool = False
-    #: Known mistakes recognised in the outputs (:class:`rnnkit.mistakes.Diagnosis`), filled after scoring.
+    #: Known mistakes recognised in the outputs (:class:`rnnkit.diagnosis.Diagnosis`), filled after scoring.
     diagnoses: list = field(default_factory=list)
     #: The outputs on the probes (common, never scored), kept for the diagnosis of a function that lost credit.
     probes: list = field(default_factory=list, repr=False)

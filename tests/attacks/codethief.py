@@ -1,7 +1,7 @@
 # A student who hands in working code it did not write, taken from the kit itself:
 #   METHOD "solutions": exec solutions/<part>.py, found next to the installed package;
 #   METHOD "demo":      the capstone's stand-ins, rnnkit.demo._standin_<function> (or demo.py's text);
-#   METHOD "mistakes":  rnn_backward from the mistake catalogue's rnnkit.mistakes._bptt, given
+#   METHOD "mistakes":  rnn_backward from the mistake catalogue's rnnkit.diagnosis.parts.bptt._bptt, given
 #                       the student's own rnn_forward (pasted from part 1, as the spec allows).
 # Anything it cannot steal raises NotImplementedError, so its honest score is 0.
 import importlib.util
@@ -68,7 +68,7 @@ elif METHOD == "mistakes":
         return s, _softmax(s @ V.T)
 
     try:
-        from rnnkit import mistakes
+        from rnnkit.diagnosis.parts import bptt as mistakes
 
         own = types.SimpleNamespace(rnn_forward=_rnn_forward, softmax=_softmax)
         if "rnn_backward" in FUNCS:

@@ -95,13 +95,13 @@ for package in packages:
         source = os.path.join(os.path.dirname(os.path.dirname(pyc)), os.path.basename(pyc).split(".")[0] + ".py")
         if (os.path.basename(pyc).startswith("demo") or read(source, 1) is None) and read(pyc, 64):
             leak("pyc", os.path.basename(pyc))
-    text = read(os.path.join(package, "mistakes.py"))
+    text = read(os.path.join(package, "diagnosis", "parts", "bptt.py"))
     if text and b"def _bptt" in text:
-        leak("kit_mistakes", "mistakes.py")  # working BPTT, LSTM and GRU code behind the mistake catalogue
+        leak("kit_mistakes", "diagnosis/parts/bptt.py")  # working BPTT code behind the mistake catalogue (LSTM and GRU beside it)
     text = read(os.path.join(package, "cases.py"))
     if text and b"def " in text:
         leak("kit_cases", "cases.py")  # how the hidden cases are drawn, and the default seed
-for name, wanted in (("rnnkit.demo", "_standin_rnn_backward"), ("rnnkit.mistakes", "_bptt")):
+for name, wanted in (("rnnkit.demo", "_standin_rnn_backward"), ("rnnkit.diagnosis.parts.bptt", "_bptt")):
     try:
         module = __import__(name, fromlist=["_"])
         if callable(getattr(module, wanted, None)):

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..course import Course, Function
-from ..mistakes import Diagnosis
+from ..diagnosis import Diagnosis
 from .files import now, write_atomic
 
 MANIFEST = "manifest.json"

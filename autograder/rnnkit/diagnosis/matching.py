@@ -1,0 +1,204 @@
+"""Matching: which catalogued mistakes a student's outputs agree with, and which one is named.
+
+:class:`Diagnoser` runs the variants (trusted code only) on the hidden cases
+once per class and compares what the student produced (:class:`Seen`) with
+them; the general patterns look at the shape of the error. Only functions that
+lost credit are diagnosed.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+import numpy as np
+
+from ..worker import calls
+from .catalogue import recognisers_for
+from .model import _EXACT, Diagnosis, Mistake, Pattern, Variant, _close, _data_args
+
+if TYPE_CHECKING:  # grading imports this package; no import cycle at run time
+    from ..course import Course
+    from ..hidden_tests import HiddenTests
+    from ..results import CaseOutcome, StudentResult
+
+
+@dataclass
+class Seen:
+    """What one call produced: a value (and the arguments after the call), an exception, or nothing usable."""
+
+    kind: str  # "value", "raised" or "none"
+    result: Any = None
+    args_after: tuple = ()
+    raised: str = ""
+    passed: bool = False
+
+
+_RAISED = "your function raised "
+
+
+def seen_from_outcome(outcome: "CaseOutcome") -> Seen:
+    args_after = getattr(outcome, "args_after", None)
+    if args_after is not None:
+        return Seen("value", outcome.found, tuple(args_after), passed=outcome.passed)
+    if outcome.message.startswith(_RAISED):
+        kind = outcome.message[len(_RAISED):].split(":", 1)[0].split()[0] if outcome.message[len(_RAISED):].strip() else ""
+        return Seen("raised", raised=kind)
+    return Seen("none")
+
+
+class _Ref:
+    """The part's reference functions as attributes, with the case's answer and sizes."""
+
+    def __init__(self, module, expected, dims):
+        self._module = module
+        self.expected = expected
+        self.dims = dims
+
+    def __getattr__(self, name):
+        return getattr(self._module, name)
+
+
+class Diagnoser:
+    """Recognises catalogued mistakes in graded results; variant outputs are computed once per class."""
+
+    def __init__(self, course: "Course", hidden: "HiddenTests", references: dict[str, Any]):
+        self.course = course
+        self.hidden = hidden
+        self.references = references
+        self.tol = course.tolerance
+        self._runs: dict[tuple[str, str, int], list[tuple[Seen, bool]]] = {}
+        self._part_of = {f.name: f.part for f in course.functions}
+
+    # -- variants
+
+    def _run(self, mistake: Mistake, function: str, index: int, fn: Callable, aspects: tuple[str, ...], raises: bool = False) -> list[tuple[Seen, bool]]:
+        """Per case: what the variant produces, and whether that differs from the reference.
+
+        An exception is an outcome to match only for a variant declared to raise; otherwise it is
+        a broken variant (kind "none", which nothing matches).
+        """
+        key = (mistake.id, function, index)
+        if key not in self._runs:
+            module = self.references[self._part_of[function]]
+            runs = []
+            for case, expected in zip(self.hidden.cases[function], self.hidden.expected[function]):
+                args = calls.copy_value(case.call_args())
+                with np.errstate(all="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    try:
+                        value = fn(_Ref(module, expected, case.dims), *args)
+                    except Exception as exc:  # noqa: BLE001 - the mistake raises, as the student's code would
+                        runs.append((Seen("raised", raised=type(exc).__name__) if raises else Seen("none"), True))
+                        continue
+                after = _data_args(args)
+                differs = ("result" in aspects and not _close(value, expected, self.tol)) or (
+                    "args" in aspects and not _close(after, _data_args(case.args), _EXACT)
+                )
+                runs.append((Seen("value", value, after), differs))
+            self._runs[key] = runs
+        return self._runs[key]
+
+    def variant_outputs(self, mistake: Mistake, function: str) -> list[list[tuple[Seen, bool]]]:
+        """Per alternative of ``mistake``'s variant for ``function``, per hidden case: (what it produces, differs from the reference)."""
+        variant = mistake.recognisers[function]
+        assert isinstance(variant, Variant)
+        return [self._run(mistake, function, i, fn, variant.aspects, variant.raises) for i, fn in enumerate(variant.alternatives)]
+
+    def _variant_matches(self, mistake: Mistake, function: str, variant: Variant, seen: list[Seen]) -> bool:
+        for index, fn in enumerate(variant.alternatives):
+            runs = self._run(mistake, function, index, fn, variant.aspects, variant.raises)
+            if len(runs) != len(seen):
+                continue
+            distinguishing = False
+            for student, (mine, differs) in zip(seen, runs):
+                if mine.kind == "none":
+                    break
+                if mine.kind == "raised":
+                    if student.kind != "raised" or student.raised != mine.raised:
+                        break
+                elif student.kind != "value":
+                    break
+                elif "result" in variant.aspects and not _close(student.result, mine.result, self.tol):
+                    break
+                elif "args" in variant.aspects and not _close(student.args_after, mine.args_after, self.tol):
+                    break
+                distinguishing = distinguishing or differs
+            else:
+                if distinguishing:
+                    return True
+        return False
+
+    def matches(self, function: str, seen: list[Seen]) -> list[tuple[Mistake, Variant | Pattern, str]]:
+        """Every catalogued mistake whose recogniser for ``function`` agrees with ``seen``."""
+        out = []
+        cases, expected = self.hidden.cases[function], self.hidden.expected[function]
+        for mistake, recogniser in recognisers_for(function):
+            try:
+                with np.errstate(all="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    if isinstance(recogniser, Variant):
+                        ok, detail = self._variant_matches(mistake, function, recogniser, seen), ""
+                    else:
+                        ok, detail = recogniser.check(seen, cases, expected, self.tol)
+            except Exception:  # noqa: BLE001 - a recogniser must never stop grading
+                ok, detail = False, ""
+            if ok:
+                out.append((mistake, recogniser, detail))
+        return out
+
+    # -- students
+
+    def diagnose(self, student: "StudentResult") -> None:
+        """Fill ``diagnoses`` of every function of ``student`` that lost credit."""
+        for part in self.course.parts:
+            self.diagnose_part(student.functions, part)
+
+    def diagnose_part(self, results: dict, part) -> None:
+        """Fill ``diagnoses`` of the functions of ``part`` in ``results`` (name -> FunctionResult) that lost credit."""
+        found: dict[str, list[tuple[Mistake, Variant | Pattern, str]]] = {}
+        for function in part.functions:
+            result = results.get(function.name)
+            if result is None or result.passed or result.problem or not result.cases:
+                continue
+            found[function.name] = self.matches(function.name, [seen_from_outcome(c) for c in result.cases])
+        # mistake id -> the functions that make it themselves, for this student
+        at_home: dict[str, list[str]] = {}
+        for name, hits in found.items():
+            for m, _, _ in hits:
+                if name in m.homes:
+                    at_home.setdefault(m.id, []).append(name)
+        for name, hits in found.items():
+            results[name].diagnoses = [_diagnosis(m, name, detail, at_home.get(m.id, [])) for m, _, detail in _choose(name, hits, at_home)]
+
+
+def _choose(function: str, hits, at_home: dict[str, list[str]]):
+    """Specific mistakes before general patterns (the first that matches); a mistake made in this function, or
+    inherited from one that makes it, before one that is not."""
+    specific = [h for h in hits if not h[0].general and not (isinstance(h[1], Variant) and h[1].needs_home and h[0].id not in at_home)]
+    if specific:
+        explained = [h for h in specific if function in h[0].homes or h[0].id in at_home]
+        return explained or specific
+    return [h for h in hits if h[0].general][:1]
+
+
+def _diagnosis(m: Mistake, function: str, detail: str, homes_seen: list[str]) -> Diagnosis:
+    inherited = function not in m.homes and not m.general and bool(homes_seen)
+    text = m.explanation + (f" {detail}" if detail else "")
+    if inherited:
+        text += f" (It comes from your {', '.join(f'`{h}`' for h in homes_seen)}.)"
+    return Diagnosis(m.id, m.function, m.name, text, detail, inherited)
+
+
+def diagnose_class(students: Iterable["StudentResult"], course: "Course", hidden: "HiddenTests", references: dict[str, Any]) -> None:
+    """Name the recognised mistakes in every student's results (``FunctionResult.diagnoses``).
+
+    Naming a mistake is a courtesy: whatever goes wrong here, grading goes on (without a diagnosis).
+    """
+    diagnoser = Diagnoser(course, hidden, references)
+    for student in students:
+        try:
+            diagnoser.diagnose(student)
+        except Exception:  # noqa: BLE001
+            for result in student.functions.values():
+                result.diagnoses = []
