@@ -131,7 +131,7 @@ def analyse(codes: dict[str, dict[str, str]], students: list[StudentResult], cou
     k = int(settings["noise"])
     indexes: dict[str, PartIndex] = {}
     for part in course.parts:
-        bp = boilerplate_hashes(["\n".join(sorted(boilerplate_lines(course, part.name)))], k, 1)
+        bp = None
         indexes[part.name] = index_part(part.name, codes.get(part.name, {}), bp, settings)
     mistakes = MistakeIndex(students)
     names = sorted({s.student for s in students} | {s for part in codes.values() for s in part})
