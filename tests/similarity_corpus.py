@@ -161,8 +161,10 @@ def _chosen_sources(course: Course, part: str, impls: dict[str, dict[str, Impl |
     return chosen
 
 
-def independent(course: Course, pool, name: str, rng: random.Random, p_wrong: float = 0.15, p_stub: float = 0.03) -> Student:
+def independent(course: Course, pool, name: str, rng: random.Random, p_wrong: float = 0.15, p_stub: float = 0.03, style: bool = True) -> Student:
+    """A student who draws each function on its own; ``style``: with habits of their own (:func:`habits`)."""
     impls, files = {}, {}
+    mine = habits(rng) if style else None
     for part in course.parts:
         impls[part.name] = {}
         for f in part.functions:
@@ -174,6 +176,8 @@ def independent(course: Course, pool, name: str, rng: random.Random, p_wrong: fl
                 impl = rng.choice(choices["wrong"])
             else:
                 impl = rng.choice(choices["right"])
+            if impl is not None and mine is not None:
+                impl = Impl(impl.function, styled(impl.source, mine, rng), impl.mistake, impl.origin + "+style")
             impls[part.name][f.name] = impl
     for part in course.parts:
         files[f"{part.name}.ipynb"] = notebook(course, part.name, _chosen_sources(course, part.name, impls))
@@ -274,11 +278,11 @@ def write_class(folder: Path, students: list[Student]) -> list[Submission]:
     return subs
 
 
-def build_class(course: Course, folder: Path, n_independent: int, n_copies: int, seed: int = 0):
+def build_class(course: Course, folder: Path, n_independent: int, n_copies: int, seed: int = 0, style: bool = True, p_wrong: float = 0.15):
     """(submissions, results, planted pairs as (original, copy)) of a class with planted copies."""
     rng = random.Random(seed)
     pool = pools(course)
-    students = [independent(course, pool, f"s{i:03d}", rng) for i in range(n_independent)]
+    students = [independent(course, pool, f"s{i:03d}", rng, p_wrong=p_wrong, style=style) for i in range(n_independent)]
     planted = []
     for j, original in enumerate(rng.sample(students, n_copies)):
         copy, _ = planted_copy(course, pool, original, f"c{j:03d}", rng)
@@ -286,3 +290,88 @@ def build_class(course: Course, folder: Path, n_independent: int, n_copies: int,
         planted.append((original.name, copy.name))
     subs = write_class(folder, students)
     return subs, [results_of(course, s) for s in students], planted
+
+
+# --------------------------------------------------------------------------- independent style
+
+
+class _Style(ast.NodeTransformer):
+    """One student's habits, applied to code drawn from the pools: what makes independent work differ.
+
+    Student-level choices (``np.dot`` or ``@``, ``len(x)`` or ``x.shape[0]``,
+    ``x.sum()`` or ``np.sum(x)``, ``a = a + b`` or ``a += b``, a named result
+    before ``return``), and, per expression, the order of the operands of
+    ``+`` and ``*`` and of keyword arguments.
+    """
+
+    def __init__(self, habits: dict, rng: random.Random):
+        self.h, self.rng = habits, rng
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.MatMult) and self.h["dot"]:
+            return ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "dot", ast.Load()), [node.left, node.right], [])
+        if isinstance(node.op, (ast.Add, ast.Mult)) and self.rng.random() < self.h["swap"]:
+            if not isinstance(node.left, ast.Constant) and not isinstance(node.right, ast.Constant):
+                node.left, node.right = node.right, node.left
+        return node
+
+    def visit_Subscript(self, node):
+        self.generic_visit(node)
+        if (
+            self.h["len"]
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "shape"
+            and isinstance(node.slice, ast.Constant)
+            and node.slice.value == 0
+        ):
+            return ast.Call(ast.Name("len", ast.Load()), [node.value.value], [])
+        return node
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        f = node.func
+        if (
+            self.h["method"]
+            and isinstance(f, ast.Attribute)
+            and isinstance(f.value, ast.Name)
+            and f.value.id == "np"
+            and f.attr in ("sum", "max", "mean")
+            and node.args
+            and isinstance(node.args[0], ast.Name)
+        ):
+            node = ast.Call(ast.Attribute(node.args[0], f.attr, ast.Load()), node.args[1:], node.keywords)
+        if len(node.keywords) > 1 and self.rng.random() < self.h["swap"]:
+            node.keywords = list(reversed(node.keywords))
+        return node
+
+    def visit_AugAssign(self, node):
+        self.generic_visit(node)
+        if self.h["augassign"] and isinstance(node.target, ast.Name):
+            return ast.Assign([ast.Name(node.target.id, ast.Store())], ast.BinOp(ast.Name(node.target.id, ast.Load()), node.op, node.value), lineno=node.lineno)
+        return node
+
+    def visit_FunctionDef(self, node):
+        self.generic_visit(node)
+        last = node.body[-1] if node.body else None
+        if self.h["result"] and isinstance(last, ast.Return) and last.value is not None and not isinstance(last.value, (ast.Name, ast.Tuple, ast.Constant)):
+            name = self.h["result_name"]
+            node.body[-1:] = [ast.Assign([ast.Name(name, ast.Store())], last.value, lineno=last.lineno), ast.Return(ast.Name(name, ast.Load()))]
+        return node
+
+
+def habits(rng: random.Random) -> dict:
+    return {
+        "dot": rng.random() < 0.4,
+        "len": rng.random() < 0.5,
+        "method": rng.random() < 0.5,
+        "augassign": rng.random() < 0.4,
+        "result": rng.random() < 0.4,
+        "result_name": rng.choice(["out", "result", "res", "ans", "value"]),
+        "swap": rng.choice([0.0, 0.2, 0.5]),
+    }
+
+
+def styled(source: str, style: dict, rng: random.Random) -> str:
+    tree = _Style(style, rng).visit(ast.parse(source))
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"

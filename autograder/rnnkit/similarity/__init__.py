@@ -52,13 +52,13 @@ from ..course import Course
 from ..discovery import Submission
 from ..results import StudentResult
 from .behaviour import MistakeIndex, SharedMistake
-from .extract import boilerplate_lines, extract
-from .fingerprints import PartIndex, boilerplate_hashes, index_part
+from .extract import extract_chunks
+from .fingerprints import PartIndex, index_part
 
 DEFAULTS: dict = {
     "enabled": True,
-    "threshold": 0.5,
-    "part_threshold": 0.75,
+    "threshold": 0.85,
+    "part_threshold": None,
     "mistakes_weight": 0.3,
     "mistake_bits": 16,
     "min_shared_mistakes": 2,
@@ -126,13 +126,11 @@ class SimilarityReport:
         return html_section(self)
 
 
-def analyse(codes: dict[str, dict[str, str]], students: list[StudentResult], course: Course, settings: dict) -> tuple[list[Pair], dict[str, PartIndex], int]:
+def analyse(codes: dict[str, dict[str, list[str]]], students: list[StudentResult], course: Course, settings: dict) -> tuple[list[Pair], dict[str, PartIndex], int]:
     """Every pair's evidence; ``codes``: part -> student -> own code. Returns (pairs sorted, indexes, pairs compared)."""
-    k = int(settings["noise"])
     indexes: dict[str, PartIndex] = {}
     for part in course.parts:
-        bp = None
-        indexes[part.name] = index_part(part.name, codes.get(part.name, {}), bp, settings)
+        indexes[part.name] = index_part(part.name, codes.get(part.name, {}), settings)
     mistakes = MistakeIndex(students)
     names = sorted({s.student for s in students} | {s for part in codes.values() for s in part})
     pairs = []
@@ -158,7 +156,7 @@ def analyse(codes: dict[str, dict[str, str]], students: list[StudentResult], cou
         if pair.score >= float(settings["threshold"]):
             pair.flagged = True
             pair.reasons.append(f"score {pair.score:.2f} ≥ {float(settings['threshold']):.2f}")
-        for m in parts.values():
+        for m in parts.values() if settings["part_threshold"] is not None else ():
             if m.code >= float(settings["part_threshold"]):
                 pair.flagged = True
                 pair.reasons.append(f"{m.part} code {m.code:.2f} ≥ {float(settings['part_threshold']):.2f}")
@@ -167,14 +165,14 @@ def analyse(codes: dict[str, dict[str, str]], students: list[StudentResult], cou
     return pairs, indexes, compared
 
 
-def student_codes(submissions: list[Submission], course: Course) -> dict[str, dict[str, str]]:
-    """part -> student -> the student's own code for that part."""
+def student_codes(submissions: list[Submission], course: Course) -> dict[str, dict[str, list[str]]]:
+    """part -> student -> the student's own code for that part, in chunks."""
     limit = course.limits.submission_kb * 1024
     codes: dict[str, dict[str, str]] = {p.name: {} for p in course.parts}
     for sub in submissions:
         for part, path in sub.files.items():
             if part in codes:
-                codes[part][sub.student] = extract(Path(path), course, part, limit)
+                codes[part][sub.student] = extract_chunks(Path(path), course, part, limit)
     return codes
 
 

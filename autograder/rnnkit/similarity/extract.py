@@ -15,6 +15,7 @@ drop them anyway, and dropping them here keeps the evidence pages short).
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -59,6 +60,28 @@ def _boilerplate(root: str, part: str, stamp: tuple) -> frozenset[str]:
     return frozenset(lines)
 
 
+@lru_cache(maxsize=64)
+def _stub_functions(root: str, part: str, stamp: tuple) -> frozenset[str]:
+    names: set[str] = set()
+    stub = Path(root) / "assignments" / f"{part}.ipynb"
+    try:
+        cells = read_cells(stub.read_bytes(), stub.name)
+    except (OSError, SubmissionError):
+        return frozenset()
+    for cell in cells:
+        for line in cell.source.splitlines():
+            m = _TOP.match(line)
+            if m and m.group(1):
+                names.add(m.group(1))
+    return frozenset(names)
+
+
+def stub_functions(course: Course, part: str) -> frozenset[str]:
+    """The functions the released notebook defines (graded, pasted from an earlier part, or given)."""
+    root = Path(course.root)
+    return _stub_functions(str(root), part, (_mtime(root / "assignments" / f"{part}.ipynb"),))
+
+
 def boilerplate_lines(course: Course, part: str) -> frozenset[str]:
     """The part's boilerplate lines (normalised), cached per file version."""
     root = Path(course.root)
@@ -75,36 +98,65 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
-def student_code(text: str, boilerplate: frozenset[str]) -> str:
-    """``text``'s lines that are the student's own: not boilerplate, not blank, not only a comment."""
-    kept = []
-    for line in text.splitlines():
-        norm = _norm(line)
-        if not norm or norm.startswith("#") or norm in boilerplate:
-            continue
-        kept.append(line.rstrip())
-    return "\n".join(kept) + ("\n" if kept else "")
+_TOP = re.compile(r"^(?:def|class|async\s+def)\s+(\w+)|^@")
 
 
-def cells_text(data: bytes, filename: str) -> str:
-    """A part file's code cells as one text (empty when the file cannot be read as code)."""
+def student_chunks(cells: list[str], boilerplate: frozenset[str], stub_functions: frozenset[str] = frozenset()) -> list[str]:
+    """The lines of ``cells`` that are the student's own, in chunks: one per cell and per top-level definition.
+
+    Dropped: boilerplate lines, blank lines, comment-only lines, and the ``def``
+    line of every function the released notebook asks for (whatever the
+    student named its arguments). Fingerprints never span two chunks, so
+    reordering cells or functions changes nothing.
+    """
+    chunks: list[str] = []
+    for source in cells:
+        current: list[str] = []
+        for line in source.splitlines():
+            norm = _norm(line)
+            top = _TOP.match(line)
+            if top and current:
+                chunks.append("\n".join(current) + "\n")
+                current = []
+            if not norm or norm.startswith("#") or norm in boilerplate:
+                continue
+            if top and top.group(1) in stub_functions:
+                continue
+            current.append(line.rstrip())
+        if current:
+            chunks.append("\n".join(current) + "\n")
+    return chunks
+
+
+def student_code(text: str, boilerplate: frozenset[str], stub_functions: frozenset[str] = frozenset()) -> str:
+    """``text``'s own lines (see :func:`student_chunks`) as one text."""
+    return "".join(student_chunks([text], boilerplate, stub_functions))
+
+
+def file_cells(data: bytes, filename: str) -> list[str]:
+    """A part file's code cells (none when the file cannot be read as code)."""
     try:
-        cells = read_cells(data, filename)
+        return [c.source for c in read_cells(data, filename)]
     except SubmissionError:
-        return ""
-    return "\n".join(c.source for c in cells)
+        return []
 
 
-def extract(path: Path, course: Course, part: str, max_bytes: int | None = None) -> str:
-    """The student-written code of ``path`` (a part's ``.ipynb`` or ``.py``), or "" when unreadable."""
+def extract_chunks(path: Path, course: Course, part: str, max_bytes: int | None = None) -> list[str]:
+    """The student-written code of ``path`` (a part's ``.ipynb`` or ``.py``) in chunks; [] when unreadable."""
     try:
         with open(path, "rb") as f:
             data = f.read(max_bytes + 1 if max_bytes else -1)
     except OSError:
-        return ""
+        return []
     if max_bytes and len(data) > max_bytes:
-        return ""
-    return student_code(cells_text(data, Path(path).name), boilerplate_lines(course, part))
+        return []
+    bp, functions = boilerplate_lines(course, part), stub_functions(course, part)
+    return student_chunks(file_cells(data, Path(path).name), bp, functions)
+
+
+def extract(path: Path, course: Course, part: str, max_bytes: int | None = None) -> str:
+    """The student-written code of ``path`` as one text ("" when unreadable)."""
+    return "".join(extract_chunks(path, course, part, max_bytes))
 
 
 def notebook_with(cells: list[str]) -> str:

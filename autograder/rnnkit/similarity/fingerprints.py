@@ -8,8 +8,9 @@ sample (at least one per ``guarantee`` characters).
 
 On top of that, per part:
 
-* fingerprints of the kit's own lines (stub notebook, reference outside its
-  solutions) are boilerplate, handed to copydetect to discard;
+* the kit's own lines never reach it (:mod:`.extract` removes them), and
+  each chunk (a cell, a top-level function) is fingerprinted on its own, so
+  reordering functions changes nothing;
 * fingerprints found in many students' files (``common_fraction`` of the class,
   and at least 3) are what correct solutions converge on: discarded too;
 * every other fingerprint weighs ``log((N + 1) / df)`` (``df``: how many of the
@@ -32,7 +33,8 @@ import numpy as np
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    from copydetect.detector import CodeFingerprint, compare_files
+    from copydetect.detector import CodeFingerprint
+    from copydetect.utils import get_copied_slices
 
 logging.getLogger("copydetect").setLevel(logging.ERROR)
 
@@ -40,16 +42,23 @@ logging.getLogger("copydetect").setLevel(logging.ERROR)
 @dataclass
 class Document:
     student: str
-    code: str
-    fingerprint: CodeFingerprint | None
-    #: The hashes that count (boilerplate and class-common ones removed).
+    chunks: list[str]
+    #: One fingerprint per chunk (None for a chunk too short to have one).
+    fingerprints: list = field(default_factory=list)
+    #: The hashes that count (class-common ones removed).
     hashes: frozenset = frozenset()
     mass: float = 0.0
+    tokens: int = 0
+
+    @property
+    def code(self) -> str:
+        return "".join(self.chunks)
 
 
 @dataclass
 class PartIndex:
     part: str
+    k: int = 20
     documents: dict[str, Document] = field(default_factory=dict)
     weights: dict[int, float] = field(default_factory=dict)
     common: frozenset = frozenset()
@@ -67,68 +76,53 @@ class PartIndex:
         return 2 * mass / (da.mass + db.mass), mass
 
     def matching_slices(self, a: str, b: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-        """Character ranges of the matching passages in ``a``'s and ``b``'s code (copydetect's slices)."""
+        """Character ranges, in each student's code, of the passages whose fingerprints both have."""
         da, db = self.documents.get(a), self.documents.get(b)
-        if da is None or db is None or da.fingerprint is None or db.fingerprint is None:
+        if da is None or db is None:
             return [], []
-        fa, fb = _restricted(da), _restricted(db)
-        _, _, (sa, sb) = compare_files(fa, fb)
-        return _ranges(sa), _ranges(sb)
+        shared = da.hashes & db.hashes
+        return _ranges(da, shared), _ranges(db, shared)
 
 
-def _ranges(slices) -> list[tuple[int, int]]:
-    slices = np.asarray(slices)
-    if slices.ndim != 2 or slices.shape[1] == 0:
-        return []
-    return [(int(s), int(e)) for s, e in zip(slices[0], slices[1])]
+def _ranges(doc: Document, shared: frozenset) -> list[tuple[int, int]]:
+    out, start = [], 0
+    for chunk, fp in zip(doc.chunks, doc.fingerprints):
+        if fp is not None:
+            idx = [i for h in fp.hashes & shared for i in fp.hash_idx[h]]
+            if idx:
+                slices = get_copied_slices(np.array(idx, dtype=int), fp.k)
+                if len(fp.offsets) > 0:  # from the token text back to the code (as copydetect's compare_files)
+                    slices = slices + fp.offsets[:, 1][np.clip(np.searchsorted(fp.offsets[:, 0], slices), 0, fp.offsets.shape[0] - 1)]
+                out.extend((start + int(s), start + int(e)) for s, e in zip(slices[0], slices[1]))
+        start += len(chunk)
+    return out
 
 
-class _View:
-    """A fingerprint limited to the hashes that count, in the shape ``compare_files`` reads."""
-
-    def __init__(self, doc: Document):
-        fp = doc.fingerprint
-        self.k = fp.k
-        self.hashes = set(doc.hashes)
-        self.hash_idx = {h: fp.hash_idx[h] for h in doc.hashes}
-        self.filtered_code = fp.filtered_code
-        self.offsets = fp.offsets
-        self.token_coverage = max(1, fp.token_coverage)
-
-
-def _restricted(doc: Document) -> _View:
-    return _View(doc)
-
-
-def fingerprint(code: str, k: int, window: int, boilerplate: np.ndarray | None = None) -> CodeFingerprint | None:
+def fingerprint(code: str, k: int, window: int) -> CodeFingerprint | None:
     if not code.strip():
         return None
     try:
-        return CodeFingerprint("student.py", k, window, boilerplate=boilerplate, language="python", fp=io.StringIO(code))
+        return CodeFingerprint("student.py", k, window, language="python", fp=io.StringIO(code))
     except Exception:  # noqa: BLE001 - a file pygments cannot read is simply not compared
         return None
 
 
-def boilerplate_hashes(texts: list[str], k: int, window: int) -> np.ndarray:
-    """Every k-gram hash of the kit's own text (not winnowed: all of them are discarded)."""
-    hashes: set[int] = set()
-    for text in texts:
-        fp = fingerprint(text, k, 1)
-        if fp is not None:
-            hashes |= fp.hashes
-    return np.array(sorted(hashes), dtype=np.int64) if hashes else np.array([], dtype=np.int64)
-
-
-def index_part(part: str, codes: dict[str, str], boilerplate: np.ndarray, settings: dict) -> PartIndex:
-    """Fingerprint every student's code for ``part`` and weigh each fingerprint by its rarity."""
+def index_part(part: str, codes: dict[str, list[str]], settings: dict) -> PartIndex:
+    """Fingerprint every student's code (chunks) for ``part`` and weigh each fingerprint by its rarity."""
     k, window = int(settings["noise"]), int(settings["guarantee"]) - int(settings["noise"]) + 1
-    index = PartIndex(part)
+    index = PartIndex(part, k)
     df: Counter = Counter()
-    for student, code in codes.items():
-        fp = fingerprint(code, k, max(1, window), boilerplate)
-        doc = Document(student, code, fp)
-        if fp is not None and fp.token_coverage >= int(settings["min_tokens"]):
-            doc.hashes = frozenset(fp.hashes)
+    for student, chunks in codes.items():
+        doc = Document(student, list(chunks))
+        hashes: set = set()
+        for chunk in doc.chunks:
+            fp = fingerprint(chunk, k, max(1, window))
+            doc.fingerprints.append(fp)
+            if fp is not None:
+                hashes |= fp.hashes
+                doc.tokens += len(fp.filtered_code)
+        if doc.tokens >= int(settings["min_tokens"]):
+            doc.hashes = frozenset(hashes)
             df.update(doc.hashes)
         index.documents[student] = doc
     n = sum(1 for d in index.documents.values() if d.hashes)

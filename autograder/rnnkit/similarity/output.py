@@ -121,8 +121,8 @@ def pair_page(pair, codes: dict[str, dict[str, str]], settings: dict) -> str:
             f"<th>students who make it</th><th>rarity (bits)</th></tr>{rows}</table>"
         )
     for m in sorted(pair.parts.values(), key=lambda m: -m.code):
-        left = codes.get(m.part, {}).get(pair.a, "")
-        right = codes.get(m.part, {}).get(pair.b, "")
+        left = "".join(codes.get(m.part, {}).get(pair.a, []))
+        right = "".join(codes.get(m.part, {}).get(pair.b, []))
         sa, sb = m.passages if m.passages else ([], [])
         body.append(
             f"<h2>{e(m.part)}: code similarity {m.code:.2f}</h2><table class=sbs><tr><th>{a}</th><th>{b}</th></tr>"
