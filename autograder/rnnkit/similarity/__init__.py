@@ -19,10 +19,13 @@ Two kinds of evidence, per pair of students:
   how rare each is in the class; 0 to 1, and 0 unless they share mistakes in
   at least ``min_shared_mistakes`` functions.
 
-``score = code + mistakes_weight * mistakes``. A pair is *flagged* when its
-score reaches ``threshold``, or when one part's code similarity reaches
-``part_threshold`` (one part copied, the rest not). A flag is a reason to look
-at the two files, never a verdict.
+``score = code + mistakes_weight * mistakes`` (0 to 1.3). A pair is *flagged*
+when its score reaches ``threshold``, or, if ``part_threshold`` is set, when one
+part's code similarity reaches it (one part copied, the rest not: off by
+default, because on a short part independent correct solutions can match
+entirely; see ``bench/similarity-results.md``). A flag is a reason to look at
+the two files, never a verdict. The default threshold is calibrated on classes
+of independent correct work built from the corpus (``bench/similarity.py``).
 
 Settings (``similarity:`` in ``course.yml``; every key optional):
 
@@ -30,8 +33,8 @@ Settings (``similarity:`` in ``course.yml``; every key optional):
 key                         default  meaning
 ==========================  =======  ==============================================
 ``enabled``                 true     false: write nothing, return an empty report
-``threshold``               0.5      pair score at or above which a pair is flagged
-``part_threshold``          0.75     one part's code similarity that flags the pair
+``threshold``               0.85     pair score at or above which a pair is flagged
+``part_threshold``          null     one part's code similarity that flags the pair (off)
 ``mistakes_weight``         0.3      how much shared rare mistakes add to the score
 ``mistake_bits``            16       rarity (bits) of shared mistakes that counts fully
 ``min_shared_mistakes``     2        shared mistakes must be in this many functions

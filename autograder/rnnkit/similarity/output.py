@@ -142,7 +142,9 @@ def html_section(report) -> str:
         "<section id=similarity><h2>Similarity</h2>"
         f"<p>{report.compared_pairs} pairs of {report.students} students compared. A flag is a reason to look "
         "at the two files, not a verdict. Thresholds: <code>similarity:</code> in <code>course.yml</code> "
-        f"(score ≥ {float(s['threshold']):.2f}, or one part's code ≥ {float(s['part_threshold']):.2f}). "
+        f"(score ≥ {float(s['threshold']):.2f}"
+        + (f", or one part's code ≥ {float(s['part_threshold']):.2f}" if s["part_threshold"] is not None else "")
+        + "). "
         "All listed pairs: <code>similarity.csv</code>.</p>"
     )
     flagged = report.flagged
