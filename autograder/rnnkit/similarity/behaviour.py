@@ -66,3 +66,30 @@ class MistakeIndex:
             return 0.0
         bits = sum(m.bits for m in shared)
         return min(1.0, bits / float(settings["mistake_bits"]))
+
+
+def results_from_mistakes_csv(path, course) -> list[StudentResult]:
+    """StudentResults carrying only the named mistakes, read back from a graded folder's ``mistakes.csv``.
+
+    For ``rnnkit report`` (which has no StudentResults): each row's mistake is
+    given to every listed student in every listed function (``student_ids`` and
+    ``function`` are space-separated). Students with no mistake are not listed
+    in that file; pass their submissions to :func:`write_similarity` all the same.
+    """
+    import csv
+    from pathlib import Path
+
+    from ..mistakes import Diagnosis
+    from ..results import FunctionResult
+
+    by_name = {f.name: f for f in course.functions}
+    students: dict[str, StudentResult] = {}
+    with open(Path(path), newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            for sid in (row.get("student_ids") or "").split():
+                student = students.setdefault(sid, StudentResult(sid, {}, {}))
+                for fname in (row.get("function") or "").split():
+                    if fname in by_name:
+                        result = student.functions.setdefault(fname, FunctionResult(by_name[fname]))
+                        result.diagnoses.append(Diagnosis(row["mistake"], fname, row["mistake"], row.get("explanation", "")))
+    return list(students.values())

@@ -112,11 +112,14 @@ def index_part(part: str, codes: dict[str, list[str]], settings: dict) -> PartIn
     k, window = int(settings["noise"]), int(settings["guarantee"]) - int(settings["noise"]) + 1
     index = PartIndex(part, k)
     df: Counter = Counter()
+    seen: dict[str, CodeFingerprint | None] = {}  # the same chunk twice (a helper pasted from Part 1) is lexed once
     for student, chunks in codes.items():
         doc = Document(student, list(chunks))
         hashes: set = set()
         for chunk in doc.chunks:
-            fp = fingerprint(chunk, k, max(1, window))
+            if chunk not in seen:
+                seen[chunk] = fingerprint(chunk, k, max(1, window))
+            fp = seen[chunk]
             doc.fingerprints.append(fp)
             if fp is not None:
                 hashes |= fp.hashes
