@@ -25,7 +25,7 @@ from rnnkit.course import Course
 from rnnkit.discovery import Submission
 from rnnkit.mistakes import Diagnosis
 from rnnkit.results import CaseOutcome, FunctionResult, PartNotes, StudentResult
-from rnnkit.similarity.fingerprints import fingerprint
+from rnnkit.similarity.tokens import fingerprint
 
 CORPUS = Path(__file__).parent / "corpus"
 

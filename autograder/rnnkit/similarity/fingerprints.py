@@ -1,10 +1,10 @@
 """Code similarity: copydetect's winnowed fingerprints, weighted by how rare they are in the class.
 
-copydetect (the winnowing algorithm behind MOSS) tokenizes each student's own
-code with pygments: every identifier becomes ``V``/``F``, strings ``S``,
-comments and white space vanish, so renaming, re-commenting and reformatting
-change nothing. It hashes every k-gram of that token text and keeps a winnowed
-sample (at least one per ``guarantee`` characters).
+Each student's own code becomes copydetect's token text (:mod:`.tokens`:
+every identifier ``V``/``F``, strings ``S``, comments and white space gone, so
+renaming, re-commenting and reformatting change nothing); copydetect hashes
+every k-gram of it and keeps a winnowed sample (the winnowing algorithm behind
+MOSS: every match of ``guarantee`` tokens is found, none under ``noise``).
 
 On top of that, per part:
 
@@ -31,12 +31,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from copydetect.detector import CodeFingerprint
-    from copydetect.utils import get_copied_slices
+from copydetect.utils import get_copied_slices
 
-logging.getLogger("copydetect").setLevel(logging.ERROR)
+from .tokens import Fingerprint, fingerprint
 
 
 @dataclass
@@ -91,20 +88,11 @@ def _ranges(doc: Document, shared: frozenset) -> list[tuple[int, int]]:
             idx = [i for h in fp.hashes & shared for i in fp.hash_idx[h]]
             if idx:
                 slices = get_copied_slices(np.array(idx, dtype=int), fp.k)
-                if len(fp.offsets) > 0:  # from the token text back to the code (as copydetect's compare_files)
-                    slices = slices + fp.offsets[:, 1][np.clip(np.searchsorted(fp.offsets[:, 0], slices), 0, fp.offsets.shape[0] - 1)]
-                out.extend((start + int(s), start + int(e)) for s, e in zip(slices[0], slices[1]))
+                for s, e in zip(slices[0], slices[1]):
+                    a, b = fp.code_range(int(s), int(e))
+                    out.append((start + a, start + b))
         start += len(chunk)
     return out
-
-
-def fingerprint(code: str, k: int, window: int) -> CodeFingerprint | None:
-    if not code.strip():
-        return None
-    try:
-        return CodeFingerprint("student.py", k, window, language="python", fp=io.StringIO(code))
-    except Exception:  # noqa: BLE001 - a file pygments cannot read is simply not compared
-        return None
 
 
 def index_part(part: str, codes: dict[str, list[str]], settings: dict) -> PartIndex:
@@ -112,7 +100,7 @@ def index_part(part: str, codes: dict[str, list[str]], settings: dict) -> PartIn
     k, window = int(settings["noise"]), int(settings["guarantee"]) - int(settings["noise"]) + 1
     index = PartIndex(part, k)
     df: Counter = Counter()
-    seen: dict[str, CodeFingerprint | None] = {}  # the same chunk twice (a helper pasted from Part 1) is lexed once
+    seen: dict[str, Fingerprint | None] = {}  # the same chunk twice (a helper pasted from Part 1) is lexed once
     for student, chunks in codes.items():
         doc = Document(student, list(chunks))
         hashes: set = set()

@@ -71,8 +71,12 @@ def write_outputs(out_dir: Path, report, codes: dict[str, dict[str, str]]) -> No
                 old.unlink()
     if report.pairs:
         pages.mkdir(exist_ok=True)
+    used: set[str] = set()
     for pair in report.pairs:
         pair.page = page_name(pair.a, pair.b)
+        if pair.page.lower() in used:  # "a--b" with "c" and "a" with "b--c" (or names differing in case only)
+            pair.page = pair.page[: -len(".html")] + f"-{len(used)}.html"
+        used.add(pair.page.lower())
         (out_dir / pair.page).write_text(pair_page(pair, codes, report.settings), encoding="utf-8")
     report.csv_path = out_dir / "similarity.csv"
     with open(report.csv_path, "w", newline="", encoding="utf-8") as f:
