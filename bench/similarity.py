@@ -142,7 +142,7 @@ The same classes, but independent students copy the corpus's implementations tok
 
 ### Time added to grading a class of 200
 
-`write_similarity` for 200 students (190 independent, 10 copies; 5 notebooks each), outputs written: {', '.join(f'{s:.1f}' for s in fast)} s (repeated runs); with every line's text made unique (a trailing comment per line, so no chunk's lexing is shared): {', '.join(f'{s:.1f}' for s in cold)} s. Nearly all of it is pygments lexing the student code inside copydetect (per chunk); the pairwise comparison of 19,900 pairs × 5 parts takes about 3 s. For scale, `rnnkit grade --jobs 2` grades 100 students in about 12 s on this machine (above), so about 24 s for 200.
+`write_similarity` for 200 students (190 independent, 10 copies; 5 notebooks each), outputs written: {', '.join(f'{s:.1f}' for s in fast)} s (repeated runs); with every line's text made unique (a trailing comment per line, so no chunk's lexing is shared): {', '.join(f'{s:.1f}' for s in cold)} s. The time goes to reading the notebooks and removing the kit's lines, tokenizing and winnowing every chunk (the standard library's tokenizer making copydetect's token text; copydetect's own pygments-based `filter_code` took about 3 times as long for the same text), and comparing 19,900 pairs × 5 parts. For scale, `rnnkit grade --jobs 2` grades 100 students in about 12 s on this machine (above), so about 24 s for 200.
 <!-- end: similarity -->
 """
     args.out.write_text(text, encoding="utf-8")

@@ -118,3 +118,22 @@ def test_settings_are_checked_and_can_turn_the_report_off(course, tmp_path):
     assert resolve_settings({"threshold": 0.7})["threshold"] == 0.7 and DEFAULTS["threshold"] == 0.85
     report = write_similarity(tmp_path, [], [], course, {"enabled": False})
     assert report.pairs == [] and not (tmp_path / "similarity.csv").exists()
+
+
+def test_the_token_text_is_copydetects_and_maps_back_to_the_code():
+    from pathlib import Path
+
+    from copydetect.utils import filter_code
+
+    from rnnkit.similarity.tokens import token_text
+
+    corpus = sorted((Path(__file__).parent / "corpus").glob("*/*.py"))
+    for path in corpus:
+        code = path.read_text(encoding="utf-8")
+        assert token_text(code)[0] == filter_code(code, "x.py", "python")[0], path
+    code = "    total = np.sum(values)  # comment\n    return total / len(values)\n"
+    text, starts, ends = token_text(code)
+    assert text == "V=V.V(V)returnV/len(V)"
+    assert code[starts[0] : ends[0]] == "total" and code[starts[2] : ends[2]] == "np"
+    broken = "    x = (1,\n  y = 2\n"  # brackets the boilerplate removal left open: pygments takes over
+    assert token_text(broken)[0].startswith("V=(1,")
