@@ -142,7 +142,9 @@ The same classes, but independent students copy the corpus's implementations tok
 
 ### Time added to grading a class of 200
 
-`write_similarity` for 200 students (190 independent, 10 copies; 5 notebooks each), outputs written: {', '.join(f'{s:.1f}' for s in fast)} s (repeated runs); with every line's text made unique (a trailing comment per line, so no chunk's lexing is shared): {', '.join(f'{s:.1f}' for s in cold)} s. The time goes to reading the notebooks and removing the kit's lines, tokenizing and winnowing every chunk (the standard library's tokenizer making copydetect's token text; copydetect's own pygments-based `filter_code` took about 3 times as long for the same text), and comparing 19,900 pairs × 5 parts. For scale, `rnnkit grade --jobs 2` grades 100 students in about 12 s on this machine (above), so about 24 s for 200.
+`write_similarity` for 200 students (190 independent, 10 copies; 5 notebooks each), outputs written: {', '.join(f'{s:.1f}' for s in fast)} s (repeated runs); with every line's text made unique (a trailing comment per line, so no chunk's tokenizing is shared between students, as in a real class; **the realistic figure**): {', '.join(f'{s:.1f}' for s in cold)} s. The time goes to reading the notebooks and removing the kit's lines, tokenizing and winnowing every chunk (the standard library's tokenizer making copydetect's token text; copydetect's own pygments-based `filter_code` took about 3 times as long for the same text), and comparing 19,900 pairs × 5 parts. For scale, `rnnkit grade --jobs 2` grades 100 students in about 12 s on this machine (above), so about 24 s for 200. Single-threaded; it runs once, after grading.
+
+What this does not show: how alike *real* independent students are. Independence here is modelled (every function drawn on its own, habits of one's own); the stress case shows that without such differences, token-identical independent work cannot be told from a copy, so the threshold is a starting point to check on a real class (read the pages of the strongest unflagged pairs in `similarity.csv`).
 <!-- end: similarity -->
 """
     args.out.write_text(text, encoding="utf-8")
