@@ -22,16 +22,11 @@ fingerprint sets: ``2 * shared / (mine + yours)``, 0 (nothing alike) to 1 (the s
 """
 from __future__ import annotations
 
-import io
-import logging
 import math
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from copydetect.utils import get_copied_slices
 
 from .tokens import Fingerprint, fingerprint
 
@@ -82,6 +77,8 @@ class PartIndex:
 
 
 def _ranges(doc: Document, shared: frozenset) -> list[tuple[int, int]]:
+    from copydetect.utils import get_copied_slices  # importing copydetect loads matplotlib: only when needed
+
     out, start = [], 0
     for chunk, fp in zip(doc.chunks, doc.fingerprints):
         if fp is not None:

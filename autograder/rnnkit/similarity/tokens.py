@@ -21,7 +21,6 @@ import tokenize
 from dataclasses import dataclass, field
 
 import numpy as np
-from copydetect.utils import get_document_fingerprints
 
 _BUILTINS = frozenset(dir(builtins)) | {"self", "cls"}
 _SKIP = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER, tokenize.ENCODING}
@@ -154,6 +153,8 @@ def token_text(code: str) -> tuple[str, np.ndarray, np.ndarray]:
 
 def fingerprint(code: str, k: int, window: int) -> Fingerprint | None:
     """The chunk's winnowed fingerprints (copydetect's k-gram hashing and winnowing), or None when it has no k-gram."""
+    from copydetect.utils import get_document_fingerprints  # importing copydetect loads matplotlib: only when needed
+
     if not code.strip():
         return None
     text, starts, ends = token_text(code)
