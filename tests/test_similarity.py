@@ -137,3 +137,31 @@ def test_the_token_text_is_copydetects_and_maps_back_to_the_code():
     assert code[starts[0] : ends[0]] == "total" and code[starts[2] : ends[2]] == "np"
     broken = "    x = (1,\n  y = 2\n"  # brackets the boilerplate removal left open: pygments takes over
     assert token_text(broken)[0].startswith("V=(1,")
+
+
+def test_mistakes_read_back_from_mistakes_csv_count_as_evidence(course, tmp_path):
+    from rnnkit.similarity.behaviour import MistakeIndex, results_from_mistakes_csv
+
+    path = tmp_path / "mistakes.csv"
+    path.write_text(
+        "mistake,function,explanation,students,student_ids\n"
+        "step_missing_tanh,rnn_step_forward,no tanh,2,ann ben\n"
+        "clip_elementwise,clip_gradient_norm,np.clip,2,ann ben\n"
+        "softmax_axis0,softmax,axis 0,1,cat\n",
+        encoding="utf-8",
+    )
+    students = results_from_mistakes_csv(path, course)
+    assert {s.student for s in students} == {"ann", "ben", "cat"}
+    index = MistakeIndex(students)
+    shared = index.shared("ann", "ben")
+    assert {m.mistake for m in shared} == {"step_missing_tanh", "clip_elementwise"}
+    assert MistakeIndex.evidence(shared, resolve_settings({})) > 0
+    assert index.shared("ann", "cat") == []
+
+
+def test_page_names_are_safe_and_distinct():
+    from rnnkit.similarity.output import page_name
+
+    names = {page_name("a--b", "c"), page_name("a", "b--c"), page_name("../x", "y"), page_name("A", "b")}
+    assert all(n.startswith("similarity/") and "/" not in n[len("similarity/") :] and ".." not in n for n in names)
+    assert page_name("a--b", "c") != page_name("a", "b--c")

@@ -48,8 +48,8 @@ table.ev{border-collapse:collapse} table.ev td,table.ev th{border:1px solid #ccc
 
 
 def _slug(student: str) -> str:
-    slug = re.sub(r"[^A-Za-z0-9_-]", "_", student)[:40] or "student"
-    if slug != student:
+    slug = re.sub(r"[^A-Za-z0-9_-]", "_", student).replace("--", "-_")[:40] or "student"
+    if slug != student:  # a changed name gets a hash of the real one: two students never share a page
         slug += "-" + hashlib.sha1(student.encode("utf-8", "surrogatepass")).hexdigest()[:8]
     return slug
 
