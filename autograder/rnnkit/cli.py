@@ -84,21 +84,24 @@ def check(part: str, path: Path | None) -> None:
 
 
 @main.command()
-@click.argument("class_dir", required=False, type=click.Path(path_type=Path))
+@click.argument("class_dir", metavar="[CLASS_DIR | ASSIGNMENT]", required=False, type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", default="grades", show_default=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--jobs", "-j", default=0, help="Parallel sandboxes (default: one per core).")
 @click.option("--seed", default=None, type=int, help="Pin the hidden test inputs to this seed, the same for everyone (default: each student's own inputs).")
 @click.option("--full", is_flag=True, help="Re-grade every student, even those whose files did not change since the last run into --out.")
 @click.option(
     "--nbgrader", "nbgrader_dir", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Grade the submissions of this nbgrader course into its gradebook; CLASS_DIR is then the assignment (default: all).",
+    metavar="COURSE_DIR",
+    help="Grade the submissions of this nbgrader course into its gradebook; the argument is then the ASSIGNMENT (default: every assignment).",
 )
 def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None, full: bool, nbgrader_dir: Path | None) -> None:
     """Grade CLASS_DIR (one folder per student; default: the bundled example class) into --out.
 
     On a folder a previous run wrote, only students who are new or whose files changed are graded again
     (--full: everyone); the class files are rewritten so that everything agrees.
-    With --nbgrader COURSE_DIR [ASSIGNMENT]: grade nbgrader's submitted/ folder instead.
+
+    With --nbgrader COURSE_DIR, the argument is an ASSIGNMENT of that nbgrader course (default: all of
+    them): its submitted/ notebooks are graded into nbgrader's gradebook.
     """
     if nbgrader_dir is not None:
         from .export.commands import grade_nbgrader
@@ -153,6 +156,7 @@ def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None, fu
         raise click.ClickException(str(exc)) from None
     except SandboxError as exc:
         raise click.ClickException(f"{exc}\nTry another sandbox setting, e.g. RNNKIT_SANDBOX=uid (see README).") from None
+    _similarity(out_dir, submissions, run.students, course)
     for note in run.refused:
         console.print(f"[yellow]note:[/] {escape(note['reason'])}")
     if run.repaired:
@@ -164,6 +168,26 @@ def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None, fu
         f"Wrote {grades}, {mistakes}, the class report {report_page} and feedback for {len(run.students)} students{kept} "
         f"in {out_dir}/students/."
     )
+
+
+def _similarity(out_dir: Path, submissions: list, students: list, course) -> None:
+    """The similarity report (``similarity.csv``, evidence pages, a section of ``report.html``); never fatal."""
+    from .outputs.files import OutputLock, write_atomic
+    from .report_html import SIMILARITY_SECTION, write_report
+    from .similarity import write_similarity
+
+    try:
+        with OutputLock(out_dir):
+            found = write_similarity(out_dir, submissions, students, course, settings=course.similarity)
+            section = out_dir / SIMILARITY_SECTION
+            section.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(section, found.html_section())
+            write_report(out_dir, course)
+        flagged = [p for p in found.pairs if getattr(p, "flagged", False)]
+        if flagged:
+            console.print(f"similarity: {len(flagged)} pair{'s' if len(flagged) != 1 else ''} of students to look at (a reason to look, not a verdict): {out_dir / 'similarity.csv'}")
+    except Exception as exc:  # noqa: BLE001 - a similarity report that cannot be made never costs the grades
+        console.print(f"[yellow]note:[/] the similarity report could not be made ({escape(str(exc))}); the grades are complete.")
 
 
 @main.command()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -72,6 +72,8 @@ class Course:
     root: Path
     #: Ungraded notebooks (the capstone): built with the parts, never graded.
     extras: tuple[Extra, ...] = ()
+    #: The similarity report's settings (``similarity:`` in course.yml; see :mod:`rnnkit.similarity`).
+    similarity: dict = field(default_factory=dict)
 
     @cached_property
     def functions(self) -> tuple[Function, ...]:
@@ -204,6 +206,7 @@ def parse_course(data: object, root: Path) -> Course:
         limits=Limits(**data["limits"]),
         root=root,
         extras=extras,
+        similarity=dict(data.get("similarity") or {}),
     )
 
 

@@ -77,6 +77,12 @@ class ClassData:
     mistakes: tuple[list[str], list[list[str]]] | None  # header, rows
     #: The manifest's word on the run: ``complete``, ``started``, ``refused`` (``{}`` when the folder has no manifest).
     state: dict = field(default_factory=dict)
+    #: The similarity section (:mod:`rnnkit.similarity`, already escaped), when the run wrote one.
+    similarity_html: str = ""
+
+
+#: Where ``rnnkit grade`` leaves the similarity section for the report (written by :mod:`rnnkit.similarity`'s caller).
+SIMILARITY_SECTION = "similarity/section.html"
 
 
 class ReportError(ValueError):
@@ -159,7 +165,9 @@ def read_class(out_dir: Path, course: Course | None = None) -> ClassData:
         if table:
             mistakes = (table[0], table[1:])
     title = course.title if course else "rnnkit"
-    return ClassData(title, list(functions.values()), students, mistakes, read_manifest(out_dir) or {})
+    section = out_dir / SIMILARITY_SECTION
+    similarity = section.read_text(encoding="utf-8") if section.is_file() else ""
+    return ClassData(title, list(functions.values()), students, mistakes, read_manifest(out_dir) or {}, similarity)
 
 
 # --------------------------------------------------------------------------- charts (inline SVG)
@@ -386,6 +394,7 @@ def render_report(data: ClassData, generated: str | None = None) -> str:
   {pass_rate_svg(data)}
 </section>
 {_mistakes_section(data)}
+{data.similarity_html}
 {_students_section(data)}
 </main>"""
     return (
