@@ -24,8 +24,6 @@ import ast
 import re
 from pathlib import Path
 
-import pytest
-
 import rnnkit
 from rnnkit.spec import API, ARGUMENTS
 

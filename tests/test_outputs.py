@@ -171,7 +171,10 @@ def test_kill_9_mid_run_and_a_concurrent_run_then_the_next_run_repairs_the_folde
     started = _manifest(out)["started"]
     victim = subprocess.Popen([*command[:-1], "1"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
+        # The run marks the manifest, then rebuilds report.html with its banner: wait for both (on a busy machine they
+        # are a moment apart).
         _wait_for(lambda: _manifest(out).get("complete") is False and _manifest(out).get("started") != started, "the run to start")
+        _wait_for(lambda: "incomplete" in read_report(out / "report.html").sections, "the report to say a run is under way")
         second = CliRunner().invoke(main, command[3:])  # a second run into the same folder, meanwhile
         assert second.exit_code != 0
         assert f"being written by another rnnkit run (pid {victim.pid}" in " ".join(second.output.split()), second.output[-2000:]
