@@ -173,19 +173,24 @@ def name_generated(results: dict, part, caseset, models: GeneratedModels, close:
     ``is_specific(diagnosis)``: whether a diagnosis already there is a specific, catalogued mistake (kept as it is);
     ``make(mutant, function, words, inherited)``: the diagnosis object to add; ``inherit(diagnosis, home)``: a copy of
     the catalogued ``diagnosis`` of the function ``home`` that the failure comes from. A general pattern gives way.
+    Only the functions that need it are examined (and the functions their candidates come from).
     """
     failed = {name for name, r in results.items() if r.cases and not r.passed and not r.problem and r.function.part == part.name}
+    targets = sorted(name for name in failed if not any(is_specific(d) for d in results[name].diagnoses))
     fits: dict[str, list[Mutant]] = {}
-    for name in sorted(failed):
+
+    def fitting(name: str) -> list[Mutant]:
+        if name not in fits:
+            result = results[name]
+            candidates = models.explain(part.name, name, result.probes, close, failed)
+            fits[name] = [m for m in candidates if _agrees_on_own_cases(m, name, caseset.cases[name], result.cases, close)]
+        return fits[name]
+
+    for name in targets:
         result = results[name]
-        candidates = models.explain(part.name, name, result.probes, close, failed)
-        fits[name] = [m for m in candidates if _agrees_on_own_cases(m, name, caseset.cases[name], result.cases, close)]
-    for name, fitting in fits.items():
-        result = results[name]
-        if any(is_specific(d) for d in result.diagnoses):
-            continue
-        own = [m for m in fitting if m.function == name]
-        inherited = [m for m in fitting if m.function != name and any(h.id == m.id for h in fits.get(m.function, []))]
+        found = fitting(name)
+        own = [m for m in found if m.function == name]
+        inherited = [] if own else [m for m in found if m.function != name and any(h.id == m.id for h in fitting(m.function))]
         homes = {m.function for m in inherited}
         if not own and len(homes) == 1:
             home = homes.pop()
