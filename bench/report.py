@@ -21,7 +21,8 @@ from .machine import SAMPLE_SECONDS, Measured, mb
 #: Targets of issue 6 on a 2-core machine.
 TARGET_RATIO = 20
 TARGET_SECONDS_PER_STUDENT = 0.3
-SECTIONS = ("machine", "comparison", "profile", "scale")
+#: The sections of bench/results.md, in order ("similarity" is written by bench/similarity.py).
+SECTIONS = ("machine", "comparison", "profile", "scale", "similarity")
 
 
 def interference(runs: list[tuple[str, Measured]]) -> list[str]:
@@ -273,8 +274,6 @@ def scale_section(
 def now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
-
-SECTIONS = ("machine", "comparison", "profile", "scale")
 
 
 def write_results(path: Path, sections: dict[str, str]) -> str:

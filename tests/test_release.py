@@ -20,6 +20,8 @@ from rnnkit.export import release as release_module
 from rnnkit.export import runtime
 from rnnkit.grading import discover, grade_class
 
+from .conftest import reference_source
+
 
 @pytest.fixture(scope="module")
 def release_dir(tmp_path_factory) -> Path:
@@ -231,3 +233,16 @@ def test_the_capstone_runs_from_the_release_with_the_students_own_functions(cour
     assert "13 of 13 functions are usable." in finished
     for model in ("vanilla RNN", "LSTM", "GRU"):
         assert f"The {model} trains with your functions." in finished and f"--- {model}, after 6 updates ---" in finished
+
+
+def test_the_checks_run_from_a_terminal_in_the_release(course, release_dir):
+    """`python -m rnnkit check PART` in the release folder: each verdict once, and the exit code says whether all pass."""
+    stub = subprocess.run([sys.executable, "-m", "rnnkit", "check", "rnn_forward"], cwd=release_dir, capture_output=True, text=True, timeout=120)
+    assert stub.returncode == 1, stub.stderr[-2000:]
+    assert stub.stdout.count("softmax: NOT IMPLEMENTED YET") == 1
+    assert "0 of 4 functions of rnn_forward pass their public checks." in stub.stdout
+    done = release_dir.parent / "done_rnn_forward.py"
+    done.write_text(reference_source(course, "rnn_forward"), encoding="utf-8")
+    solved = subprocess.run([sys.executable, "-m", "rnnkit", "check", "rnn_forward", str(done)], cwd=release_dir, capture_output=True, text=True, timeout=120)
+    assert solved.returncode == 0, solved.stdout[-2000:] + solved.stderr[-2000:]
+    assert "4 of 4 functions of rnn_forward pass their public checks." in solved.stdout

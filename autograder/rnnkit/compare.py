@@ -233,12 +233,12 @@ def changed_arguments(function: str, before: tuple, after: tuple) -> list[str]:
 
 def _differences(before: Any, after: Any, path: str = "") -> list[str]:
     if isinstance(before, np.ndarray):
+        if not isinstance(after, np.ndarray) or after.shape != before.shape:
+            return [path]
+        if np.array_equal(after, before):  # the usual case, and much cheaper than allclose
+            return []
         scale = max(1.0, float(np.max(np.abs(before), initial=0.0))) if before.dtype.kind in "iuf" else 1.0
-        same = (
-            isinstance(after, np.ndarray)
-            and after.shape == before.shape
-            and np.allclose(after, before, rtol=1e-12, atol=1e-14 * scale, equal_nan=True)
-        )
+        same = np.allclose(after, before, rtol=1e-12, atol=1e-14 * scale, equal_nan=True)
         return [] if same else [path]
     if isinstance(before, dict):
         if not isinstance(after, dict) or set(after) != set(before):

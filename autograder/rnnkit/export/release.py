@@ -53,6 +53,13 @@ whether it passes and, if not, what was expected versus found, with a hint. For
 gradients it also compares your backward pass with finite differences of your own
 forward pass, so you know which of the two to fix.
 
+From a terminal, in this folder, the same checks for a whole part:
+
+```sh
+.venv/bin/python -m rnnkit check bptt                 # bptt.ipynb here
+.venv/bin/python -m rnnkit check bptt my_bptt.py      # or another notebook or module
+```
+
 {capstone}## Handing in
 
 Hand in the notebooks (`<part>.ipynb`) as your instructor asks. The grader runs

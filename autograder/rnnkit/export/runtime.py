@@ -30,6 +30,7 @@ PACKAGE = "rnnkit"
 #: Modules of the kit copied verbatim, relative to the package.
 COPIED = (
     "worker/calls.py",
+    "worker/cells.py",
     "compare.py",
     "hints.py",
     "spec.py",
@@ -37,6 +38,52 @@ COPIED = (
     "export/__init__.py",
     "export/inkernel.py",
 )
+
+_MAIN = '''"""The public checks from a terminal: ``python -m rnnkit check PART [FILE]`` (student edition).
+
+Runs every function of PART in FILE (default: ``PART.ipynb`` here) on the public cases and
+prints what each check finds, as the notebook's ``check(...)`` cells do.
+"""
+import os
+import sys
+from pathlib import Path
+
+from .checks import PublicChecks, run_check
+from .spec import API
+from .worker.cells import SubmissionError, load_file
+
+
+def main(argv):
+    if len(argv) not in (2, 3) or argv[0] != "check" or argv[1] not in API:
+        print(f"usage: python -m rnnkit check PART [FILE]   (PART: {', '.join(API)})", file=sys.stderr)
+        return 2
+    part = argv[1]
+    path = Path(argv[2]) if len(argv) == 3 else Path(f"{part}.ipynb")
+    if not path.is_file():
+        print(f"There is no {path} here: run this from the folder of your notebooks, or give the file.", file=sys.stderr)
+        return 2
+    os.environ["RNNKIT_GRADING"] = "1"  # the notebook's own check and plot cells stay quiet while it loads
+    namespace = {}
+    try:
+        loaded = load_file(path, namespace)
+    except SubmissionError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    finally:
+        os.environ.pop("RNNKIT_GRADING", None)
+    for error in loaded.errors:
+        print(f"note: cell {error.cell} raised {error.summary}")
+    public = PublicChecks.load()
+    results = [run_check(name, namespace, public) for name in API[part]]
+    for result in results:
+        print(result)
+    passed = sum(r.passed for r in results)
+    print(f"\n{passed} of {len(results)} functions of {part} pass their public checks.")
+    return 0 if passed == len(results) else 1
+
+
+sys.exit(main(sys.argv[1:]))
+'''
 
 _INIT = '''"""rnnkit, student edition: the public checks of the course notebooks.
 
@@ -202,7 +249,7 @@ def package_files(also=frozenset()) -> dict[str, str]:
     refused = withheld(names)
     if refused:
         raise ExportError("the student edition cannot ship " + "; ".join(f"rnnkit/{n} ({why})" for n, why in refused.items()))
-    files: dict[str, str] = {"__init__.py": _INIT, "course.py": _COURSE + inspect.getsource(Tolerance)}
+    files: dict[str, str] = {"__init__.py": _INIT, "__main__.py": _MAIN, "course.py": _COURSE + inspect.getsource(Tolerance)}
     for name in sorted(names):
         files[name] = (kit / name).read_text(encoding="utf-8")
     for name, text in list(files.items()):

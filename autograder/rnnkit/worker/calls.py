@@ -214,6 +214,8 @@ def _arrays(value: Any, path: str = "") -> list[tuple[str, np.ndarray]]:
 
 
 def _share(a: np.ndarray, b: np.ndarray) -> bool:
+    if not np.may_share_memory(a, b):  # their memory bounds do not even overlap: the usual, cheap answer
+        return False
     try:
         return bool(np.shares_memory(a, b, max_work=100_000))
     except Exception:  # noqa: BLE001 - numpy.exceptions.TooHardError: too costly to decide exactly
