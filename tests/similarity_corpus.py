@@ -23,7 +23,7 @@ from pathlib import Path
 from rnnkit import content
 from rnnkit.course import Course
 from rnnkit.discovery import Submission
-from rnnkit.mistakes import Diagnosis
+from rnnkit.diagnosis import Diagnosis
 from rnnkit.results import CaseOutcome, FunctionResult, PartNotes, StudentResult
 from rnnkit.similarity.tokens import fingerprint
 

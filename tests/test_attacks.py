@@ -32,6 +32,7 @@ import numpy as np
 import pytest
 
 from rnnkit.grading import discover, grade_class
+from rnnkit.sandbox import modes
 from rnnkit.worker.confine import landlock_abi
 
 from .conftest import ROOT, make_class, reference_source
@@ -512,6 +513,11 @@ def test_shared_memory_does_not_survive_grading(littered):
 def test_a_sleeper_does_not_survive_kill_9_of_the_grader(mode, course, tmp_path):
     """Attack 4: a setsid, double-forked sleeper (marked in its argv, or /proc/self/comm when it cannot
     exec) must not outlive a `kill -9` of the `rnnkit grade` process that was grading it."""
+    if mode is None and modes.best_mode() == "bwrap" and landlock_abi():
+        # Inside bubblewrap with Landlock the sleeper cannot mark itself (its exec'd Python cannot start, and
+        # /proc/self/comm is not writable), so this test would prove nothing here; the property is tested for
+        # bubblewrap by tests/test_sandbox_trust.py::test_nothing_survives_a_kill_of_the_grader.
+        pytest.xfail("the sleeper cannot mark itself inside bubblewrap + Landlock")
     mark = "rks" + uuid.uuid4().hex[:10]
     make_class(tmp_path / "class", {"m_sleeper": {"rnn_forward.py": attack("sleeper", MARK=mark)}, "z_honest": honest(course, "z_honest", ["rnn_forward"])})
     process = start_cli(tmp_path / "class", tmp_path / "out", jobs=1, mode=mode)

@@ -78,7 +78,7 @@ def main(argv):
     for result in results:
         print(result)
     passed = sum(r.passed for r in results)
-    print(f"\n{passed} of {len(results)} functions of {part} pass their public checks.")
+    print(f"\\n{passed} of {len(results)} functions of {part} pass their public checks.")
     return 0 if passed == len(results) else 1
 
 

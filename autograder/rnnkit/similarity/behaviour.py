@@ -1,7 +1,7 @@
 """Behavioural evidence only a grader has: the same named mistakes in several functions.
 
 Hidden inputs differ per student, so raw outputs cannot be compared between
-students; the mistakes the grader names (:class:`rnnkit.mistakes.Diagnosis`)
+students; the mistakes the grader names (:class:`rnnkit.diagnosis.Diagnosis`)
 can. Each ``(function, mistake)`` a student makes (inherited ones excluded: they
 repeat a mistake made elsewhere) is weighed by its rarity in the class,
 ``log2(N / n)`` bits for a mistake ``n`` of the ``N`` graded students make. A
@@ -79,7 +79,7 @@ def results_from_mistakes_csv(path, course) -> list[StudentResult]:
     import csv
     from pathlib import Path
 
-    from ..mistakes import Diagnosis
+    from ..diagnosis import Diagnosis
     from ..results import FunctionResult
 
     by_name = {f.name: f for f in course.functions}
