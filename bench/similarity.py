@@ -11,7 +11,7 @@ elsewhere. No sandbox: StudentResults are synthesised with the named mistakes.
 
     .venv/bin/python bench/similarity.py [--quick]
 
-writes ``bench/similarity-results.md`` (a section for ``bench/results.md``).
+writes its section of ``bench/results.md`` (``--out`` for another file).
 """
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ def _commit() -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer seeds and one timing run")
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "similarity-results.md")
+    ap.add_argument("--out", type=Path, default=None, help="write the section to this file instead of bench/results.md")
     args = ap.parse_args()
     course = load_course(ROOT)
     seeds = [1, 2, 3] if args.quick else [1, 2, 3, 4, 5]
@@ -147,8 +147,20 @@ The same classes, but independent students copy the corpus's implementations tok
 What this does not show: how alike *real* independent students are. Independence here is modelled (every function drawn on its own, habits of one's own); the stress case shows that without such differences, token-identical independent work cannot be told from a copy, so the threshold is a starting point to check on a real class (read the pages of the strongest unflagged pairs in `similarity.csv`).
 <!-- end: similarity -->
 """
-    args.out.write_text(text, encoding="utf-8")
-    print(f"wrote {args.out}")
+    if args.out is not None:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
+        return
+    import re
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from bench.report import write_results
+
+    body = re.search(r"<!-- section: similarity -->\n(.*?)<!-- end: similarity -->", text, re.DOTALL)
+    results = ROOT / "bench" / "results.md"
+    write_results(results, {"similarity": body.group(1) if body else text})
+    print(f"wrote the similarity section of {results}")
 
 
 if __name__ == "__main__":

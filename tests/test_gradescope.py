@@ -222,3 +222,15 @@ def test_a_wrong_submission_gets_the_same_scores_as_rnnkit_grade(autograder, cou
     assert results["output"].startswith(f"{results['score']:g} / {course.possible:g} points")
     skipped = next(t for t in results["tests"] if t["name"].startswith("lstm_backward"))
     assert skipped["status"] == "passed" and skipped["max_score"] == 0 and "Not attempted" in skipped["output"]
+
+
+def test_the_grading_entry_point_grades_with_the_course_it_is_given(course, tmp_path, monkeypatch):
+    """`python -m rnnkit.export.gradescope --root R` with RNNKIT_COURSE elsewhere (no R/source/kit): it grades all the same."""
+    from rnnkit.export import gradescope
+
+    monkeypatch.setenv("RNNKIT_COURSE", str(course.root))
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "submission" / "rnn_forward.py").write_text((course.solutions_dir / "rnn_forward.py").read_text(encoding="utf-8"), encoding="utf-8")
+    assert gradescope.run(tmp_path, seed=3) == 0
+    data = json.loads((tmp_path / "results" / "results.json").read_text(encoding="utf-8"))
+    assert data["score"] == 10

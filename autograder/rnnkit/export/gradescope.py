@@ -245,7 +245,7 @@ def student_id(root: Path) -> str:
     return "+".join(ids) if ids else "submission"
 
 
-def sandbox_words(root: Path, mode: str) -> str:
+def sandbox_words(root: Path, mode: str, course: Course | None = None) -> str:
     """What the sandbox protects in this container, in words: checked, not assumed.
 
     Gradescope's container differs from an instructor's machine: ``setup.sh`` has made
@@ -266,7 +266,9 @@ def sandbox_words(root: Path, mode: str) -> str:
 
     source, kit = Path(root) / "source", Path(rnnkit.__file__).parent
     uid = 0 if os.geteuid() == 0 and mode != "none" else None
-    layers = available_layers(load_course(source / "kit").limits.__dict__, uid, [str(source), str(kit)])
+    if course is None:  # setup.sh asks before any grading: the course is the zip's own
+        course = load_course(source / "kit") if (source / "kit" / "course.yml").is_file() else load_course()
+    layers = available_layers(course.limits.__dict__, uid, [str(source), str(kit)])
     words = describe(mode, (["uid"] if uid is not None else []) + layers)
     if mode == "none":
         return f"{words}; student code runs as the grader's own user"
@@ -350,7 +352,7 @@ def run(root: Path, seed: int | None = None, visibility: str = "visible") -> int
         course = load_course()
         submission = find_submission(root / "submission", course)
         mode = best_mode()
-        words = sandbox_words(root, mode)
+        words = sandbox_words(root, mode, course)
         print(f"rnnkit: grading {len(submission.files)} part file(s) in the {mode} sandbox: {words}")
         (student,) = grade_class([submission], course, seed=seed, jobs=os.cpu_count() or 1, mode=mode)
         data = results(student, course, visibility, words)

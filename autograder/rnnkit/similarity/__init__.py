@@ -23,7 +23,7 @@ Two kinds of evidence, per pair of students:
 when its score reaches ``threshold``, or, if ``part_threshold`` is set, when one
 part's code similarity reaches it (one part copied, the rest not: off by
 default, because on a short part independent correct solutions can match
-entirely; see ``bench/similarity-results.md``). A flag is a reason to look at
+entirely; see the similarity section of ``bench/results.md``). A flag is a reason to look at
 the two files, never a verdict. The default threshold is calibrated on classes
 of independent correct work built from the corpus (``bench/similarity.py``).
 
