@@ -89,7 +89,8 @@ def sandbox_anatomy(course: Course, reps: int = 10) -> Anatomy:
     """Grade trivial and real files through one zygote (jobs 1), and time the same work in this process."""
     from rnnkit.grading import task_seconds
     from rnnkit.hidden_tests import CaseSet, References
-    from rnnkit.sandbox.pool import Pool, Task, best_mode
+    from rnnkit.sandbox.modes import best_mode
+    from rnnkit.sandbox.pool import Pool, Task
     from rnnkit.worker import calls, cells
 
     references = References(course)

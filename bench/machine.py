@@ -68,7 +68,7 @@ def same_revision(revision: str) -> str:
 
 
 def machine_lines() -> list[str]:
-    from rnnkit.sandbox.pool import MODE_WORDS, best_mode
+    from rnnkit.sandbox.modes import MODE_WORDS, best_mode
 
     try:
         bwrap = subprocess.run(["bwrap", "--version"], capture_output=True, text=True).stdout.strip() or "not installed"

@@ -115,7 +115,8 @@ def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None, fu
     from .outputs.files import OutputLocked
     from .outputs.run import grade_into
     from .report import print_tables
-    from .sandbox.pool import MODE_WORDS, SandboxError, best_mode
+    from .sandbox.modes import MODE_WORDS, best_mode
+    from .sandbox.pool import SandboxError
 
     course = _course()
     jobs = jobs or os.cpu_count() or 1

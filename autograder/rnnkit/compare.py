@@ -33,15 +33,20 @@ class Verdict:
 PASS = Verdict(True)
 
 
-def shape_words(shape: tuple[int, ...], dims: dict[str, int]) -> str:
-    """``(6, 5)`` plus, when the lengths are unambiguous, ``[T, H]``."""
+def length_names(dims: dict[str, int]) -> dict[int, str]:
+    """Each length that is the size of exactly one of ``dims`` (``{6: "T", 5: "H"}``): an unambiguous name."""
     by_length: dict[int, list[str]] = {}
     for name, length in dims.items():
         by_length.setdefault(length, []).append(name)
-    names = [by_length.get(n, []) for n in shape]
+    return {length: names[0] for length, names in by_length.items() if len(names) == 1}
+
+
+def shape_words(shape: tuple[int, ...], dims: dict[str, int]) -> str:
+    """``(6, 5)`` plus, when the lengths are unambiguous, ``[T, H]``."""
+    named = length_names(dims)
     text = "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
-    if shape and all(len(v) == 1 for v in names):
-        text += " [" + ", ".join(v[0] for v in names) + "]"
+    if shape and all(n in named for n in shape):
+        text += " [" + ", ".join(named[n] for n in shape) + "]"
     return text
 
 

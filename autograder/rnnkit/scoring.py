@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .compare import Verdict, changed_arguments, compare, describe
+from .compare import Verdict, changed_arguments, compare, describe, length_names
 from .course import Course, Function, Limits
 from .results import CaseOutcome, FunctionResult, PartNotes
 from .hidden_tests import CaseSet
@@ -189,14 +189,7 @@ def sizes_in_words(error: str, dims: dict[str, int]) -> str:
 
     Only lengths that name one size of the case unambiguously are named; nothing when none is.
     """
-    by_length: dict[int, list[str]] = {}
-    for name, length in dims.items():
-        by_length.setdefault(length, []).append(name)
-
-    def name(n: int) -> str | None:
-        names = by_length.get(n, [])
-        return names[0] if len(names) == 1 else None
-
+    name = length_names(dims).get
     said: list[str] = []
     for match in _SHAPE.finditer(error):
         shape = [int(n) for n in match.group(1).split(",")]

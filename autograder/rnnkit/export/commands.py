@@ -120,7 +120,7 @@ def grade_nbgrader(course_dir: Path, assignment: str | None, out_dir: Path, jobs
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..report import write_class
-    from ..sandbox.pool import MODE_WORDS, best_mode
+    from ..sandbox.modes import MODE_WORDS, best_mode
     from .nbgrader import grade
 
     course = _course()

@@ -344,7 +344,7 @@ def run(root: Path, seed: int | None = None, visibility: str = "visible") -> int
     """Grade ``root/submission`` and write ``root/results/results.json``; 0 when graded."""
     from ..course import load_course
     from ..grading import grade_class
-    from ..sandbox.pool import best_mode
+    from ..sandbox.modes import best_mode
 
     out = root / "results" / "results.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -387,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--describe-sandbox", action="store_true", help="Say what the sandbox protects here, then exit.")
     args = parser.parse_args(argv)
     if args.describe_sandbox:
-        from ..sandbox.pool import best_mode
+        from ..sandbox.modes import best_mode
 
         print("rnnkit sandbox:", sandbox_words(args.root, best_mode()))
         return 0

@@ -18,6 +18,7 @@ every worker is forked from never holds a student's file, input or result.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import queue
 import select
@@ -35,7 +36,6 @@ from typing import Callable, Protocol
 from ..course import Limits
 from ..worker import frames
 from . import events, modes
-from .modes import MODE_WORDS, best_mode  # noqa: F401 - where the commands look for them
 from .uids import UidLease
 
 #: Seconds the zygote may take, past a task's deadline, to sweep and report.
@@ -87,8 +87,6 @@ def _memfd(name: str, data: bytes) -> int:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
-    import fcntl
-
     fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE)
     return fd
 
