@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -16,6 +17,30 @@ from pathlib import Path
 import yaml
 
 from .spec import SPEC_FUNCTIONS
+
+
+def _import_jsonschema():
+    """``jsonschema``, imported without ``rfc3987_syntax`` when it is not loaded yet.
+
+    Jupyter's extras install ``rfc3987_syntax``, which ``jsonschema`` imports if it can and which
+    builds its grammars at import (1.7 s here, in every command). The course schema checks no IRI
+    format; whoever imports ``rfc3987_syntax`` itself later still gets it. Imported with this
+    module, so that it comes before ``nbformat`` (which imports ``jsonschema`` too) in every command.
+    """
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        import jsonschema
+
+        return jsonschema
+    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment] - an import of it raises ImportError
+    try:
+        import jsonschema
+    finally:
+        del sys.modules["rfc3987_syntax"]
+    return jsonschema
+
+
+jsonschema = _import_jsonschema()
+
 
 class CourseError(ValueError):
     """A course file that cannot be used, with a message that says why."""
@@ -152,8 +177,6 @@ def _explain(error) -> str:
 
 def parse_course(data: object, root: Path) -> Course:
     """Validate the loaded YAML of a course file and build a :class:`Course`."""
-    import jsonschema  # slow to import (~1 s with Jupyter's extras); only validation needs it
-
     validator = jsonschema.Draft202012Validator(_schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:

@@ -59,6 +59,43 @@ class _Ref:
         return getattr(self._module, name)
 
 
+class _VariantRun:
+    """Per hidden case, lazily: (what a variant produces, whether that differs from the reference).
+
+    An exception is an outcome to match only for a variant declared to raise; otherwise it is
+    a broken variant (kind "none", which nothing matches).
+    """
+
+    def __init__(self, module, fn: Callable, aspects: tuple[str, ...], raises: bool, cases, expected, tol):
+        self._module, self._fn, self._aspects, self._raises = module, fn, aspects, raises
+        self._cases, self._expected, self._tol = cases, expected, tol
+        self._done: list[tuple[Seen, bool]] = []
+
+    def __len__(self) -> int:
+        return len(self._cases)
+
+    def __iter__(self):
+        for number in range(len(self._cases)):
+            if number == len(self._done):
+                self._done.append(self._compute(number))
+            yield self._done[number]
+
+    def _compute(self, number: int) -> tuple[Seen, bool]:
+        case, expected = self._cases[number], self._expected[number]
+        args = calls.copy_value(case.call_args())
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                value = self._fn(_Ref(self._module, expected, case.dims), *args)
+            except Exception as exc:  # noqa: BLE001 - the mistake raises, as the student's code would
+                return (Seen("raised", raised=type(exc).__name__) if self._raises else Seen("none")), True
+        after = _data_args(args)
+        differs = ("result" in self._aspects and not _close(value, expected, self._tol)) or (
+            "args" in self._aspects and not _close(after, _data_args(case.args), _EXACT)
+        )
+        return Seen("value", value, after), differs
+
+
 class Diagnoser:
     """Recognises catalogued mistakes in graded results; variant outputs are computed once per class."""
 
@@ -67,43 +104,27 @@ class Diagnoser:
         self.hidden = hidden
         self.references = references
         self.tol = course.tolerance
-        self._runs: dict[tuple[str, str, int], list[tuple[Seen, bool]]] = {}
+        self._runs: dict[tuple[str, str, int], _VariantRun] = {}
         self._part_of = {f.name: f.part for f in course.functions}
 
     # -- variants
 
-    def _run(self, mistake: Mistake, function: str, index: int, fn: Callable, aspects: tuple[str, ...], raises: bool = False) -> list[tuple[Seen, bool]]:
-        """Per case: what the variant produces, and whether that differs from the reference.
+    def _run(self, mistake: Mistake, function: str, index: int, fn: Callable, aspects: tuple[str, ...], raises: bool = False) -> "_VariantRun":
+        """What one alternative of a variant produces on the hidden cases, computed case by case as asked.
 
-        An exception is an outcome to match only for a variant declared to raise; otherwise it is
-        a broken variant (kind "none", which nothing matches).
+        Most variants disagree with a student at the first case, so the rest are never run.
         """
         key = (mistake.id, function, index)
         if key not in self._runs:
             module = self.references[self._part_of[function]]
-            runs = []
-            for case, expected in zip(self.hidden.cases[function], self.hidden.expected[function]):
-                args = calls.copy_value(case.call_args())
-                with np.errstate(all="ignore"), warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    try:
-                        value = fn(_Ref(module, expected, case.dims), *args)
-                    except Exception as exc:  # noqa: BLE001 - the mistake raises, as the student's code would
-                        runs.append((Seen("raised", raised=type(exc).__name__) if raises else Seen("none"), True))
-                        continue
-                after = _data_args(args)
-                differs = ("result" in aspects and not _close(value, expected, self.tol)) or (
-                    "args" in aspects and not _close(after, _data_args(case.args), _EXACT)
-                )
-                runs.append((Seen("value", value, after), differs))
-            self._runs[key] = runs
+            self._runs[key] = _VariantRun(module, fn, aspects, raises, self.hidden.cases[function], self.hidden.expected[function], self.tol)
         return self._runs[key]
 
     def variant_outputs(self, mistake: Mistake, function: str) -> list[list[tuple[Seen, bool]]]:
         """Per alternative of ``mistake``'s variant for ``function``, per hidden case: (what it produces, differs from the reference)."""
         variant = mistake.recognisers[function]
         assert isinstance(variant, Variant)
-        return [self._run(mistake, function, i, fn, variant.aspects, variant.raises) for i, fn in enumerate(variant.alternatives)]
+        return [list(self._run(mistake, function, i, fn, variant.aspects, variant.raises)) for i, fn in enumerate(variant.alternatives)]
 
     def _variant_matches(self, mistake: Mistake, function: str, variant: Variant, seen: list[Seen]) -> bool:
         for index, fn in enumerate(variant.alternatives):

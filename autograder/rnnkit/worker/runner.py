@@ -2,8 +2,9 @@
 
 It runs in a process forked from the zygote, confined (:mod:`.confine`), and
 writes what it finds as data frames (:mod:`.frames`) to the task's result pipe,
-which only the grader reads. Each function runs in a **call child** of its own,
-with a CPU and wall-time limit, so a crash or a hang costs that function only.
+which only the grader reads. The functions run in a **call child**, each with
+a CPU and wall-time limit of its own; when one crashes or hangs, a fresh child
+goes on with the next, so a crash or a hang costs that function only.
 
 Everything here happens after student code has run in this process, so none of
 it is trusted: the grader checks every frame against a strict schema, and the
@@ -16,6 +17,7 @@ import os
 import resource
 import select
 import signal
+import time
 
 from . import calls, cells, frames
 
@@ -51,36 +53,75 @@ class Worker:
             }
         )
         labels = {c.label for c in source_cells}
-        for function in functions:
-            if function in defined:
-                self.call(function, loaded.namespace[function], labels)
+        todo = [f for f in functions if f in defined]
+        start = 0
+        while start < len(todo):
+            start = self.call_from(todo, start, loaded.namespace, labels)
 
-    def call(self, function: str, fn, labels: set[str]) -> None:
-        self.send({"event": "function_start", "function": function})
+    def call_from(self, todo: list[str], start: int, namespace: dict, labels: set[str]) -> int:
+        """Call ``todo[start:]`` in one call child; return where the next child must start.
+
+        The child says on a progress pipe which function it has begun (one byte, its index), so
+        when it crashes, hangs or exits, only that function loses its remaining cases and a new
+        child goes on with the next one. One child for the whole part, not one per function,
+        because forking a process that holds numpy and the student's module costs milliseconds.
+        """
+        progress_r, progress_w = os.pipe()
         gc.freeze()
         pid = os.fork()
         if pid == 0:
             try:
+                os.close(progress_r)
                 os.setpgid(0, 0)
-                seconds = int(self.limits["call_seconds"]) + 1
-                resource.setrlimit(resource.RLIMIT_CPU, (seconds, resource.getrlimit(resource.RLIMIT_CPU)[1]))
                 self.caller = os.getpid()
-                for number, args in enumerate(self.cases[function]):
-                    self.send_case(function, number, fn, args, labels)
+                for index in range(start, len(todo)):
+                    function = todo[index]
+                    os.write(progress_w, bytes([index]))
+                    self.send({"event": "function_start", "function": function})
+                    _allow_cpu(float(self.limits["call_seconds"]) + 1)
+                    for number, args in enumerate(self.cases[function]):
+                        self.send_case(function, number, namespace[function], args, labels)
+                    self.send({"event": "function_end", "function": function, "status": "exited", "code": 0})
+                os.write(progress_w, bytes([_ALL_DONE]))
             finally:
                 os._exit(0)
+        os.close(progress_w)
+        current, finished = start, False
         pidfd = os.pidfd_open(pid)
-        ready, _, _ = select.select([pidfd], [], [], float(self.limits["call_seconds"]))
-        if not ready:
-            _kill_group(pid)
-            os.waitpid(pid, 0)
-            status = {"status": "timeout"}
-        else:
-            _, wstatus = os.waitpid(pid, 0)
-            status = describe_exit(wstatus)
-            _kill_group(pid)
+        seconds = float(self.limits["call_seconds"])
+        deadline = time.monotonic() + seconds
+        watch = [pidfd, progress_r]
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                _kill_group(pid)
+                os.waitpid(pid, 0)
+                status = {"status": "timeout"}
+                break
+            ready, _, _ = select.select(watch, [], [], remaining)
+            if pidfd in ready:
+                _, wstatus = os.waitpid(pid, 0)
+                status = describe_exit(wstatus)
+                break
+            if progress_r in ready:
+                marks = os.read(progress_r, 256)
+                if not marks:
+                    watch.remove(progress_r)  # every writer is gone: the child is ending
+                current, finished, moved = _advance(marks, current, len(todo))
+                if moved:
+                    deadline = time.monotonic() + seconds
+        _kill_group(pid)
+        os.set_blocking(progress_r, False)
+        try:  # what the child wrote just before it ended
+            current, finished, _ = _advance(os.read(progress_r, 256), current, len(todo))
+        except BlockingIOError:
+            pass
+        os.close(progress_r)
         os.close(pidfd)
-        self.send({"event": "function_end", "function": function, **status})
+        if finished and status == {"status": "exited", "code": 0}:
+            return len(todo)
+        self.send({"event": "function_end", "function": todo[current], **status})
+        return current + 1
 
     def send_case(self, function: str, number: int, fn, args: tuple, labels: set[str]) -> None:
         args = calls.copy_value(args)
@@ -108,6 +149,33 @@ class Worker:
             return {"ok": False, "kind": "too_large", "error": f"the function returned {calls.outline(result)}"[:500]}, b""
         aliases = calls.aliases(result, after)
         return ({"ok": True, "aliases": aliases} if aliases else {"ok": True}), payload
+
+
+#: The progress byte that says every function of the part has been called.
+_ALL_DONE = 255
+
+
+def _advance(marks: bytes, current: int, count: int) -> tuple[int, bool, bool]:
+    """Read progress bytes: (the function now running, whether all are done, whether it moved on).
+
+    The bytes come from a process that ran student code: a value out of order only misplaces
+    that student's own time, and never moves backwards.
+    """
+    moved, finished = False, False
+    for mark in marks:
+        if mark == _ALL_DONE:
+            finished = True
+        elif current < mark < count:
+            current, moved = mark, True
+    return current, finished, moved
+
+
+def _allow_cpu(seconds: float) -> None:
+    """Let the calling process use ``seconds`` more CPU time from now (RLIMIT_CPU counts from its start)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = int(usage.ru_utime + usage.ru_stime + seconds) + 1
+    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+    resource.setrlimit(resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard))
 
 
 def _kill_group(pid: int) -> None:
