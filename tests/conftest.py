@@ -41,7 +41,8 @@ def grade(course, tmp_path):
 
     def run(students: dict[str, dict[str, str | bytes]], **options) -> dict[str, StudentResult]:
         class_dir = make_class(tmp_path / "class", students)
-        results = grade_class(discover(class_dir, course), course, jobs=2, **options)
+        options.setdefault("jobs", 2)
+        results = grade_class(discover(class_dir, course), course, **options)
         return {r.student: r for r in results}
 
     return run

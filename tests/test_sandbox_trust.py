@@ -366,6 +366,26 @@ def test_the_uid_sandbox_leaves_no_files_behind(grade, course):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the uid sandbox needs root")
+@pytest.mark.parametrize("landlock", [True, False], ids=["landlock", "no-landlock"])
+def test_stopping_or_killing_the_sweeper_costs_nobody_else(grade, course, monkeypatch, landlock):
+    """Workers share their uid with the zygote's sweeper: without Landlock's signal scope they can
+    stop or kill it. The zygote then sweeps with a fresh process, and later students lose nothing."""
+    from rnnkit.sandbox.pool import ZygoteHandle
+
+    if not landlock:
+        monkeypatch.setattr(ZygoteHandle, "disabled_layers", ("landlock",))
+    tag = f"rnnkit-sweeper-{os.getpid()}-{landlock}"
+    stopper = "import os, signal\ntry:\n    os.kill(-1, signal.SIGSTOP)\nexcept OSError:\n    pass\n"
+    killer = "import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n    pass\n"
+    leaver = f"open('/tmp/{tag}', 'w').write('x')\n"
+    students = {"a_stopper": attacker(course, stopper), "b_leaver": attacker(course, f"try:\n    {leaver}except OSError:\n    pass\n")}
+    students.update({"c_killer": attacker(course, killer), "d_honest": honest(course), "e_honest": honest(course)})
+    results = grade(students, mode="uid", seed=5, jobs=1)
+    assert full_marks(results["d_honest"]) and full_marks(results["e_honest"]) and full_marks(results["b_leaver"])
+    assert not os.path.exists(f"/tmp/{tag}")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the uid sandbox needs root")
 def test_concurrent_runs_never_share_a_worker_uid(course, tmp_path):
     slow = "import time\ntime.sleep(2)\n"
     script = (

@@ -15,7 +15,7 @@ Applied in the worker, right after the zygote forks it, in this order:
 
 Each layer that the kernel or the container refuses is skipped and reported by
 :func:`available_layers`, so the summary line names what protected the run.
-The Landlock rules and the seccomp filter are prepared once in the zygote
+The Landlock ruleset and the seccomp filter are prepared once in the zygote
 (:class:`Confinement`), then applied by each worker.
 """
 from __future__ import annotations
@@ -153,22 +153,38 @@ class Confinement:
 
     def __post_init__(self) -> None:
         self.abi = landlock_abi() if self.use_landlock else 0
-        self._readable: list[tuple[int, int]] = []  # (O_PATH fd, access)
-        if self.abi:
-            read_file = int(_ll.FSAccess.READ_FILE | _ll.FSAccess.EXECUTE)
-            read_dir = read_file | int(_ll.FSAccess.READ_DIR)
-            for path in readable_paths(self.hidden):
+        self._ruleset: int | None = None
+        self._filter = self._seccomp_filter() if self.use_seccomp else None
+
+    def prepare(self, work_root: str) -> None:
+        """Build the Landlock ruleset once, for every worker of this zygote.
+
+        Reads: the system and the Python installation (``hidden`` excluded). Everything, writing
+        included: ``work_root``, where each task's work folder is made and removed again before
+        the next task starts (one task at a time per zygote, and only the task's own folder is
+        writable for its uid), and ``/dev/null``. A worker then only applies it.
+        """
+        if not self.abi:
+            return
+        read_file = int(_ll.FSAccess.READ_FILE | _ll.FSAccess.EXECUTE)
+        read_dir = read_file | int(_ll.FSAccess.READ_DIR)
+        rules = [(path, read_dir if os.path.isdir(path) else read_file) for path in readable_paths(self.hidden)]
+        rules += [("/dev/null", read_file | int(_ll.FSAccess.WRITE_FILE)), (work_root, int(_ll.FSAccess.all()))]
+        ruleset = _create_ruleset(self.abi)
+        try:
+            for path, access in rules:
                 try:
                     fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
                 except OSError:
                     continue
-                self._readable.append((fd, read_dir if os.path.isdir(path) else read_file))
-            try:  # /dev/null is writable too (its rule replaces the read-only one)
-                fd = os.open("/dev/null", os.O_PATH | os.O_CLOEXEC)
-                self._readable.append((fd, read_file | int(_ll.FSAccess.WRITE_FILE)))
-            except OSError:
-                pass
-        self._filter = self._seccomp_filter() if self.use_seccomp else None
+                try:
+                    _add_path(ruleset, fd, access)
+                finally:
+                    os.close(fd)
+        except BaseException:
+            os.close(ruleset)
+            raise
+        self._ruleset = ruleset
 
     def _seccomp_filter(self):
         if _seccomp is None:
@@ -191,7 +207,7 @@ class Confinement:
 
     def open_fds(self) -> list[int]:
         """The descriptors the confinement holds (a worker must not close them before :meth:`restrict`)."""
-        return [fd for fd, _ in self._readable]
+        return [self._ruleset] if self._ruleset is not None else []
 
     @property
     def layers(self) -> list[str]:
@@ -212,12 +228,11 @@ class Confinement:
             os.setgid(self.uid)
             os.setuid(self.uid)
 
-    def set_limits(self, count_own_processes) -> None:
+    def set_limits(self, others: int) -> None:
+        """Apply the rlimits; ``others``: processes of this uid that are not the task's (RLIMIT_NPROC counts them)."""
         mb = 1 << 20
         limits = self.limits
         _set_limit(resource.RLIMIT_AS, limits["memory_mb"] * mb)
-        # RLIMIT_NPROC counts every process of the uid: with no uid of our own, allow for the others.
-        others = 0 if self.uid is not None else count_own_processes()
         _set_limit(resource.RLIMIT_NPROC, others + limits["processes"])
         _set_limit(resource.RLIMIT_FSIZE, max(limits["file_size_mb"] * mb, limits["output_kb"] * 1024))
         _set_limit(resource.RLIMIT_CORE, 0)
@@ -226,27 +241,15 @@ class Confinement:
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 2 + int(limits["call_seconds"]) * 64))
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing
 
-    def restrict(self, workdir: str) -> None:
+    def restrict(self) -> None:
         """Landlock, then seccomp: after this the worker can reach only what it needs."""
         _no_new_privs()
-        if self.abi:
-            ruleset = _create_ruleset(self.abi)
+        if self._ruleset is not None:
             try:
-                for fd, access in self._readable:
-                    _add_path(ruleset, fd, access)
-                work = os.open(workdir, os.O_PATH | os.O_CLOEXEC)
-                try:
-                    _add_path(ruleset, work, int(_ll.FSAccess.all()))
-                finally:
-                    os.close(work)
-                _ll.get_restrict_self()(ruleset, 0)
+                _ll.get_restrict_self()(self._ruleset, 0)
             finally:
-                os.close(ruleset)
-        for fd, _ in self._readable:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+                os.close(self._ruleset)
+                self._ruleset = None
         if self._filter is not None:
             self._filter.load()
 
@@ -261,7 +264,4 @@ def _no_new_privs() -> None:
 
 def available_layers(limits: dict, uid: int | None, hidden: list[str]) -> list[str]:
     """The layers a worker gets here (for the summary line); prepared and dropped at once."""
-    confinement = Confinement(limits, uid, hidden)
-    for fd, _ in confinement._readable:
-        os.close(fd)
-    return confinement.layers
+    return Confinement(limits, uid, hidden).layers

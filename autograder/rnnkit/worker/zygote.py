@@ -78,6 +78,8 @@ class Zygote:
         )
         self.work_root = tempfile.mkdtemp(prefix="rnnkit-work-")
         os.chmod(self.work_root, 0o711)
+        self.confinement.prepare(self.work_root)
+        self.sweeper = Sweeper(self.uid)
         self._sweep_uid()  # leftovers of an earlier zygote with this uid that died without cleaning up
 
     # ----------------------------------------------------------------- one task
@@ -141,12 +143,7 @@ class Zygote:
         os.setsid()
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         _prctl(PR_SET_DUMPABLE, 0)
-        keep = sorted([*fds, *self.confinement.open_fds()])
-        low = 3
-        for fd in keep:
-            os.closerange(low, fd)
-            low = fd + 1
-        os.closerange(low, 4096)
+        _close_all_but([*fds, *self.confinement.open_fds()])
         self.confinement.drop_uid()
         os.chdir(workdir)
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -158,8 +155,9 @@ class Zygote:
         os.close(devnull)
         for var in ("HOME", "TMPDIR", "MPLCONFIGDIR", "XDG_CACHE_HOME"):
             os.environ[var] = workdir
-        self.confinement.set_limits(_count_own_processes)
-        self.confinement.restrict(workdir)
+        # With a uid of its own, the only other process of the uid is the sweeper.
+        self.confinement.set_limits(self.sweeper.processes if self.uid is not None else _count_own_processes())
+        self.confinement.restrict()
         sys.stdout = open(1, "w", closefd=False)
         sys.stderr = open(2, "w", closefd=False)
         data = _read_all(source_fd)
@@ -177,47 +175,159 @@ class Zygote:
         """As the worker's uid: kill every process of the uid, remove its files in shared places."""
         if self.uid is None:
             return
-        sweeper = os.fork()
+        if self.sweeper.sweep(workdir):
+            return
+        sweeper = os.fork()  # the sweeper is gone or stuck (a worker without Landlock's signal scope stopped it)
         if sweeper == 0:
             try:
-                os.setgroups([])
-                os.setgid(self.uid)
-                os.setuid(self.uid)
-                for _ in range(4):
-                    try:
-                        os.kill(-1, signal.SIGKILL)  # every process of this uid but ourselves
-                    except ProcessLookupError:
-                        break
-                for place in SHARED_WRITABLE:
-                    _remove_owned(place, self.uid)
-                if workdir:
-                    shutil.rmtree(workdir, ignore_errors=True)
+                _become_uid(self.uid)
+                _sweep_as_uid(self.uid, workdir)
             finally:
                 os._exit(0)
         os.waitpid(sweeper, 0)
+        self.sweeper.start()
 
     def _sweep(self, workdir: str) -> None:
         """Kill everything the task started; remove what it wrote."""
         self._sweep_uid(workdir)
         for _ in range(20):
-            descendants = _descendants(os.getpid())
+            descendants = [pid for pid in _descendants(os.getpid()) if pid != self.sweeper.pid]
             if not descendants:
                 break
             for child in descendants:
                 _kill(child)
             _reap()
         _reap()
-        shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(workdir, ignore_errors=True)  # without a uid of its own; with one, the sweeper emptied it
+        try:
+            os.rmdir(workdir)  # the zygote may remove the empty folder without reading it
+        except OSError:
+            pass  # gone already, or not empty: checked below
+        if os.path.lexists(workdir):  # the next task's worker could reach it (the ruleset allows the work root)
+            raise SystemExit(f"rnnkit zygote: could not remove the work folder {workdir}")
 
     def close(self) -> None:
         self._sweep_uid()
+        self.sweeper.stop()
         for child in _descendants(os.getpid()):
             _kill(child)
         _reap()
         shutil.rmtree(self.work_root, ignore_errors=True)
 
 
+# --------------------------------------------------------------------------- the sweeper
+
+
+class Sweeper:
+    """A process of the worker's uid, forked once, that sweeps after every task on request.
+
+    Sweeping after a task means, as the uid: kill every process of the uid (``kill(-1)`` spares
+    the sender), and remove its files in ``/tmp``, ``/var/tmp``, ``/dev/shm`` and its work
+    folder. Forking a sweeper per task cost milliseconds; this one answers in a fraction.
+    Student code runs as the same uid, so the sweeper cannot be *trusted* to stay: it is not
+    dumpable (no ``/proc/PID/mem`` or ``/proc/PID/fd`` for the uid, no ptrace), Landlock's signal
+    scope (ABI 6) keeps workers from signalling it where the kernel has it, and when it dies or
+    does not answer in time the zygote kills it, sweeps with a fresh fork and starts another.
+    It reads requests only from the zygote, on a pipe no worker holds.
+    """
+
+    REPLY_SECONDS = 5.0
+
+    def __init__(self, uid: int | None):
+        self.uid = uid
+        self.pid: int | None = None
+        self.requests = self.replies = -1
+        self.start()
+
+    @property
+    def processes(self) -> int:
+        return 1 if self.pid is not None else 0
+
+    def start(self) -> None:
+        self.stop()
+        if self.uid is None:
+            return
+        request_r, request_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _close_all_but([request_r, reply_w])  # the control socket above all
+                _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+                _become_uid(self.uid)
+                _prctl(PR_SET_DUMPABLE, 0)  # after setuid, which resets it
+                _serve_sweeps(self.uid, request_r, reply_w)
+            finally:
+                os._exit(0)
+        os.close(request_r)
+        os.close(reply_w)
+        self.pid, self.requests, self.replies = pid, request_w, reply_r
+
+    def sweep(self, workdir: str | None) -> bool:
+        """Ask for a sweep and wait for it; ``False`` when the sweeper did not do it."""
+        if self.pid is None:
+            return False
+        request = (workdir or "").encode() + b"\n"
+        try:
+            os.write(self.requests, request)
+            ready, _, _ = select.select([self.replies], [], [], self.REPLY_SECONDS)
+            if ready and os.read(self.replies, 1) == b"k":
+                return True
+        except OSError:
+            pass
+        self.stop()
+        return False
+
+    def stop(self) -> None:
+        if self.pid is None:
+            return
+        _kill(self.pid)
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        os.close(self.requests)
+        os.close(self.replies)
+        self.pid = None
+
+
+def _become_uid(uid: int) -> None:
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+
+
+def _sweep_as_uid(uid: int, workdir: str | None) -> None:
+    for _ in range(4):
+        try:
+            os.kill(-1, signal.SIGKILL)  # every process of this uid but ourselves
+        except ProcessLookupError:
+            break
+    for place in SHARED_WRITABLE:
+        _remove_owned(place, uid)
+    if workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _serve_sweeps(uid: int, requests: int, replies: int) -> None:
+    """The sweeper's loop: one line per request (a work folder, or empty), ``k`` when done."""
+    with os.fdopen(requests, "rb", buffering=0) as lines:
+        for line in iter(lines.readline, b""):
+            workdir = line.rstrip(b"\n").decode(errors="replace")
+            _sweep_as_uid(uid, workdir or None)
+            os.write(replies, b"k")
+
+
 # --------------------------------------------------------------------------- helpers
+
+
+def _close_all_but(keep: list[int]) -> None:
+    """Close every descriptor from 3 on but ``keep``."""
+    low = 3
+    for fd in sorted(keep):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, 4096)
 
 
 def _read_all(fd: int) -> bytes:
