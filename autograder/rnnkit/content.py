@@ -20,8 +20,14 @@ import types
 from dataclasses import dataclass
 from pathlib import Path
 
-import jupytext
-import nbformat
+from typing import TYPE_CHECKING
+
+from . import lean_imports
+
+if TYPE_CHECKING:
+    import nbformat
+
+jupytext = lean_imports.jupytext()
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"

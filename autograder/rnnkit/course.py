@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -16,30 +15,12 @@ from pathlib import Path
 
 import yaml
 
+from . import lean_imports
 from .spec import SPEC_FUNCTIONS
 
 
-def _import_jsonschema():
-    """``jsonschema``, imported without ``rfc3987_syntax`` when it is not loaded yet.
-
-    Jupyter's extras install ``rfc3987_syntax``, which ``jsonschema`` imports if it can and which
-    builds its grammars at import (1.7 s here, in every command). The course schema checks no IRI
-    format; whoever imports ``rfc3987_syntax`` itself later still gets it. Imported with this
-    module, so that it comes before ``nbformat`` (which imports ``jsonschema`` too) in every command.
-    """
-    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
-        import jsonschema
-
-        return jsonschema
-    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment] - an import of it raises ImportError
-    try:
-        import jsonschema
-    finally:
-        del sys.modules["rfc3987_syntax"]
-    return jsonschema
-
-
-jsonschema = _import_jsonschema()
+# Imported with this module, before ``nbformat`` (which imports jsonschema too) can be.
+jsonschema = lean_imports.jsonschema()
 
 
 class CourseError(ValueError):

@@ -245,6 +245,25 @@ def mutants(source: str, functions: list[str], filename: str = "<reference>") ->
     return found
 
 
+def reached(source: str) -> dict[str, set[str]]:
+    """Per module-level function of ``source``: itself and every module-level function it uses, transitively.
+
+    A change to a function the caller never reaches cannot change what the caller returns.
+    """
+    tree = ast.parse(source)
+    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    uses = {name: {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in functions} for name, node in functions.items()}
+    closure: dict[str, set[str]] = {}
+    for name in functions:
+        seen, frontier = {name}, [name]
+        while frontier:
+            for used in uses[frontier.pop()] - seen:
+                seen.add(used)
+                frontier.append(used)
+        closure[name] = seen
+    return closure
+
+
 class _Base:
     """The part's reference module, executed once: every mutant module starts as a copy of it."""
 

@@ -26,7 +26,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..worker import calls
-from .generate import Mutant, mutants, run
+from .generate import Mutant, mutants, reached, run
 
 Close = Callable[[Any, Any], bool]
 
@@ -99,6 +99,7 @@ class GeneratedModels:
         self.probe_answers = probe_answers  # function -> the reference's answers on them
         self.rtol, self.atol = (tolerance.rtol, tolerance.atol) if tolerance is not None else (1e-4, 1e-5)
         self._mutants: dict[str, list[Mutant]] = {}
+        self._reached = {part: reached(source) for part, source in sources.items()}
         self._tables: dict[str, _Table] = {}
         self._lock = threading.Lock()
 
@@ -115,7 +116,8 @@ class GeneratedModels:
             if function not in self._tables:
                 table = _Table()
                 probes, answers = self.probes.get(function, []), self.probe_answers.get(function, [])
-                for mutant in candidates if probes else []:
+                used = self._reached[part].get(function, {function})
+                for mutant in (m for m in candidates if m.function in used) if probes else []:
                     found = [run(mutant, function, case.call_args(), _call) for case in probes]
                     if any(v is None for v in found) or all(close(v, e) for v, e in zip(found, answers)):
                         continue  # it raises, or it changes nothing here

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..lean_imports import copydetect_utils
 from .tokens import Fingerprint, fingerprint
 
 
@@ -77,7 +78,7 @@ class PartIndex:
 
 
 def _ranges(doc: Document, shared: frozenset) -> list[tuple[int, int]]:
-    from copydetect.utils import get_copied_slices  # importing copydetect loads matplotlib: only when needed
+    get_copied_slices = copydetect_utils().get_copied_slices
 
     out, start = [], 0
     for chunk, fp in zip(doc.chunks, doc.fingerprints):

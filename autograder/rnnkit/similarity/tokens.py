@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..lean_imports import copydetect_utils
+
 _BUILTINS = frozenset(dir(builtins)) | {"self", "cls"}
 _SKIP = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER, tokenize.ENCODING}
 for _name in ("FSTRING_MIDDLE", "FSTRING_END"):  # Python 3.12+: an f-string is one S
@@ -153,12 +155,10 @@ def token_text(code: str) -> tuple[str, np.ndarray, np.ndarray]:
 
 def fingerprint(code: str, k: int, window: int) -> Fingerprint | None:
     """The chunk's winnowed fingerprints (copydetect's k-gram hashing and winnowing), or None when it has no k-gram."""
-    from copydetect.utils import get_document_fingerprints  # importing copydetect loads matplotlib: only when needed
-
     if not code.strip():
         return None
     text, starts, ends = token_text(code)
     if len(text) < k:
         return None
-    hashes, idx = get_document_fingerprints(text, k, max(1, window))
+    hashes, idx = copydetect_utils().get_document_fingerprints(text, k, max(1, window))
     return Fingerprint(text, starts, ends, k, hashes, idx)
