@@ -65,5 +65,7 @@ def example_class(course: Course, scratch: Path) -> Path:
     hostile = resources.files(__package__).joinpath("example_class", "mallory")
     (root / "mallory").mkdir(parents=True, exist_ok=True)
     for entry in hostile.iterdir():
+        if not entry.is_file():  # a __pycache__ left by byte-compiling the kit
+            continue
         (root / "mallory" / entry.name).write_bytes(entry.read_bytes())
     return root

@@ -32,9 +32,10 @@ from .secret import course_secret, task_seed
 
 
 def task_seconds(course: Course, functions: int) -> float:
-    """The deadline of a whole task: loading, every function's limit, a little slack. No frame can extend it."""
+    """The deadline of a whole task: loading (twice: once more when a function crashes), every function's
+    limit, a little slack. No frame can extend it."""
     limits = course.limits
-    return limits.load_seconds + functions * (limits.call_seconds + 1.0) + 2.0
+    return 2 * limits.load_seconds + functions * (limits.call_seconds + 1.0) + 2.0
 
 
 class _Draws:

@@ -2,9 +2,10 @@
 
 It runs in a process forked from the zygote, confined (:mod:`.confine`), and
 writes what it finds as data frames (:mod:`.frames`) to the task's result pipe,
-which only the grader reads. The functions run in a **call child**, each with
-a CPU and wall-time limit of its own; when one crashes or hangs, a fresh child
-goes on with the next, so a crash or a hang costs that function only.
+which only the grader reads. Each function has a CPU and wall-time limit of its
+own, and a crash or a hang costs that function only: the worker calls the
+functions itself, and when one crashes or hangs the zygote starts a resumed
+worker, which calls the rest each in a call child (see :meth:`Worker.run`).
 
 Everything here happens after student code has run in this process, so none of
 it is trusted: the grader checks every frame against a strict schema, and the
@@ -32,31 +33,61 @@ class Worker:
     def send(self, header: dict, payload: bytes = b"") -> None:
         frames.send(self.fd, header, payload)
 
-    def run(self, data: bytes, filename: str, part: str, functions: list[str]) -> None:
+    def run(self, data: bytes, filename: str, part: str, functions: list[str], progress_fd: int | None = None, resume: dict | None = None) -> None:
+        """Load the file, then call ``functions``.
+
+        First run (``resume`` None): call them here, one after the other, saying on ``progress_fd``
+        (one byte, the index among the defined functions) which one has begun, and ``ALL_DONE`` at
+        the end. Resumed run (after the first one crashed or hung in function ``resume["after"]``):
+        load again without reporting it, end that function with ``resume["status"]``, and call the
+        rest each in a call child (:meth:`call_from`).
+        """
         try:
             source_cells = cells.read_cells(data, filename)
         except cells.SubmissionError as exc:
-            self.send({"event": "load_failed", "message": str(exc)})
+            if resume is None:
+                self.send({"event": "load_failed", "message": str(exc)})
             return
         module_name = "__main__" if filename.endswith(".ipynb") else part
         # The load phase has a wall-time limit of its own (SIGALRM ends the process); the
         # zygote's fixed deadline for the whole task bounds it in any case.
         signal.setitimer(signal.ITIMER_REAL, float(self.limits["load_seconds"]))
-        loaded = cells.run_cells(source_cells, module_name, on_cell=lambda cell: self.send({"event": "cell", "cell": cell.number}))
+        on_cell = None if resume is not None else (lambda cell: self.send({"event": "cell", "cell": cell.number}))
+        loaded = cells.run_cells(source_cells, module_name, on_cell=on_cell)
         signal.setitimer(signal.ITIMER_REAL, 0)
         defined = [f for f in functions if callable(loaded.namespace.get(f))]
-        self.send(
-            {
-                "event": "loaded",
-                "errors": [{"cell": e.cell, "summary": e.summary, "traceback": e.traceback} for e in loaded.errors][:50],
-                "defined": defined,
-            }
-        )
         labels = {c.label for c in source_cells}
         todo = [f for f in functions if f in defined]
-        start = 0
+        self.caller = os.getpid()
+        if resume is None:
+            self.send(
+                {
+                    "event": "loaded",
+                    "errors": [{"cell": e.cell, "summary": e.summary, "traceback": e.traceback} for e in loaded.errors][:50],
+                    "defined": defined,
+                }
+            )
+            for index, function in enumerate(todo):
+                if progress_fd is not None:
+                    os.write(progress_fd, bytes([index]))
+                self.call_here(function, loaded.namespace[function], labels)
+            if progress_fd is not None:
+                os.write(progress_fd, bytes([ALL_DONE]))
+            return
+        after = int(resume.get("after", -1))
+        if 0 <= after < len(todo):
+            self.send({"event": "function_end", "function": todo[after], **resume.get("status", {})})
+        start = after + 1
         while start < len(todo):
             start = self.call_from(todo, start, loaded.namespace, labels)
+
+    def call_here(self, function: str, fn, labels: set[str]) -> None:
+        """Call ``function`` on its cases in this process, with a CPU limit of its own."""
+        self.send({"event": "function_start", "function": function})
+        _allow_cpu(float(self.limits["call_seconds"]) + 1)
+        for number, args in enumerate(self.cases[function]):
+            self.send_case(function, number, fn, args, labels)
+        self.send({"event": "function_end", "function": function, "status": "exited", "code": 0})
 
     def call_from(self, todo: list[str], start: int, namespace: dict, labels: set[str]) -> int:
         """Call ``todo[start:]`` in one call child; return where the next child must start.
@@ -75,14 +106,9 @@ class Worker:
                 os.setpgid(0, 0)
                 self.caller = os.getpid()
                 for index in range(start, len(todo)):
-                    function = todo[index]
                     os.write(progress_w, bytes([index]))
-                    self.send({"event": "function_start", "function": function})
-                    _allow_cpu(float(self.limits["call_seconds"]) + 1)
-                    for number, args in enumerate(self.cases[function]):
-                        self.send_case(function, number, namespace[function], args, labels)
-                    self.send({"event": "function_end", "function": function, "status": "exited", "code": 0})
-                os.write(progress_w, bytes([_ALL_DONE]))
+                    self.call_here(todo[index], namespace[todo[index]], labels)
+                os.write(progress_w, bytes([ALL_DONE]))
             finally:
                 os._exit(0)
         os.close(progress_w)
@@ -107,13 +133,13 @@ class Worker:
                 marks = os.read(progress_r, 256)
                 if not marks:
                     watch.remove(progress_r)  # every writer is gone: the child is ending
-                current, finished, moved = _advance(marks, current, len(todo))
+                current, finished, moved = advance(marks, current, len(todo))
                 if moved:
                     deadline = time.monotonic() + seconds
         _kill_group(pid)
         os.set_blocking(progress_r, False)
         try:  # what the child wrote just before it ended
-            current, finished, _ = _advance(os.read(progress_r, 256), current, len(todo))
+            current, finished, _ = advance(os.read(progress_r, 256), current, len(todo))
         except BlockingIOError:
             pass
         os.close(progress_r)
@@ -152,10 +178,10 @@ class Worker:
 
 
 #: The progress byte that says every function of the part has been called.
-_ALL_DONE = 255
+ALL_DONE = 255
 
 
-def _advance(marks: bytes, current: int, count: int) -> tuple[int, bool, bool]:
+def advance(marks: bytes, current: int, count: int) -> tuple[int, bool, bool]:
     """Read progress bytes: (the function now running, whether all are done, whether it moved on).
 
     The bytes come from a process that ran student code: a value out of order only misplaces
@@ -163,7 +189,7 @@ def _advance(marks: bytes, current: int, count: int) -> tuple[int, bool, bool]:
     """
     moved, finished = False, False
     for mark in marks:
-        if mark == _ALL_DONE:
+        if mark == ALL_DONE:
             finished = True
         elif current < mark < count:
             current, moved = mark, True

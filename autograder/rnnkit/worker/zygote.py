@@ -85,18 +85,42 @@ class Zygote:
     # ----------------------------------------------------------------- one task
 
     def run_task(self, message: dict, fds: list[int]) -> None:
+        """Run one task: a worker that loads the file and calls every function itself.
+
+        When it crashes or hangs inside a function (it says which on a progress pipe, one byte
+        per function begun), that function loses its remaining cases, and a *resumed* worker loads
+        the file again, silently, and calls the functions after it, each in a call child of its own
+        (so any further crash costs one function only). The common case forks once per task.
+        """
         task = message.get("id")
         workdir = tempfile.mkdtemp(dir=self.work_root)
         if self.uid is not None:
             os.chmod(workdir, 0o711)  # the zygote (without DAC override) must still stat output.txt
             os.chown(workdir, self.uid, self.uid)
         deadline = time.monotonic() + float(message.get("seconds", 60))
+        call_seconds = float(self.limits["call_seconds"]) + 0.5
+        try:
+            progress_r, progress_w = os.pipe()
+            status, in_function = self._run_worker(workdir, [*fds, progress_w], message, None, deadline, progress_r, call_seconds)
+            if in_function is not None and deadline - time.monotonic() > 1.0:
+                self._sweep_processes()  # what the first worker left running; its files stay for the resumed one
+                resume = {"after": in_function, "status": status}
+                status, _ = self._run_worker(workdir, list(fds), message, resume, deadline, None, call_seconds)
+        finally:
+            for fd in fds:
+                os.close(fd)
+            output = _file_size(os.path.join(workdir, "output.txt"))
+            self._sweep(workdir)
+        frames.send_control(self.control, {"event": "done", "id": task, "worker": status, "output_bytes": output}, deadline=time.monotonic() + 10)
+
+    def _run_worker(self, workdir, fds, message, resume, deadline, progress_r, call_seconds) -> tuple[dict, int | None]:
+        """Fork a worker with ``fds`` and watch it: (how it ended, the function it was in if it did not finish)."""
         gc.freeze()  # forked children then leave the inherited heap alone: no copy-on-write storm
         pid = os.fork()
         if pid == 0:  # the worker
             code = 0
             try:
-                self._become_worker(workdir, fds, message)
+                self._become_worker(workdir, fds, message, resume)
             except BaseException:
                 code = 70
                 try:
@@ -105,40 +129,60 @@ class Zygote:
                     pass
             finally:
                 os._exit(code)
-        for fd in fds:
-            os.close(fd)
+        if progress_r is not None:
+            os.close(fds[3])  # the progress pipe's write end: the worker's only
         try:
-            status = self._watch(pid, deadline)
+            return self._watch(pid, deadline, progress_r, call_seconds)
         finally:
-            output = _file_size(os.path.join(workdir, "output.txt"))
-            self._sweep(workdir)
-        frames.send_control(self.control, {"event": "done", "id": task, "worker": status, "output_bytes": output}, deadline=time.monotonic() + 10)
+            if progress_r is not None:
+                os.close(progress_r)
 
-    def _watch(self, pid: int, deadline: float) -> dict:
-        """Wait for the worker to end, or kill it at the deadline; raise :class:`GraderGone` if the grader leaves."""
+    def _watch(self, pid: int, deadline: float, progress_r: int | None, call_seconds: float) -> tuple[dict, int | None]:
+        """Wait for the worker to end, or kill it at a deadline; raise :class:`GraderGone` if the grader leaves.
+
+        With a progress pipe, each function begun gets ``call_seconds`` of its own (within the task's
+        fixed deadline). The bytes come from a process that ran student code: they can only move
+        forwards, at most once per function, and never past the task's deadline.
+        """
         pidfd = os.pidfd_open(pid)
+        watch = [pidfd, self.control] + ([progress_r] if progress_r is not None else [])
+        current, finished, function_deadline = None, False, deadline
         try:
             while True:
-                remaining = deadline - time.monotonic()
+                remaining = min(deadline, function_deadline) - time.monotonic()
                 if remaining <= 0:
                     _kill(pid)
                     os.waitpid(pid, 0)
-                    return {"status": "timeout"}
-                ready, _, _ = select.select([pidfd, self.control], [], [], remaining)
+                    return {"status": "timeout"}, current
+                ready, _, _ = select.select(watch, [], [], remaining)
                 if self.control in ready:
                     _kill(pid)
                     os.waitpid(pid, 0)
                     raise GraderGone()
                 if pidfd in ready:
                     _, wstatus = os.waitpid(pid, 0)
-                    return runner.describe_exit(wstatus)
+                    status = runner.describe_exit(wstatus)
+                    if progress_r is not None:
+                        current, finished = _last_progress(progress_r, current, finished)
+                    done = progress_r is None or current is None or (finished and status == {"status": "exited", "code": 0})
+                    return status, None if done else current
+                if progress_r in ready:
+                    marks = os.read(progress_r, 256)
+                    if not marks:
+                        watch.remove(progress_r)
+                    before = current
+                    moved, done, _ = runner.advance(marks, -1 if current is None else current, runner.ALL_DONE)
+                    current, finished = (None if moved == -1 else moved), finished or done
+                    if current != before:
+                        function_deadline = time.monotonic() + call_seconds
         finally:
             os.close(pidfd)
 
     # ----------------------------------------------------------------- the worker's side of the fork
 
-    def _become_worker(self, workdir: str, fds: list[int], message: dict) -> None:
-        source_fd, inputs_fd, result_fd = fds
+    def _become_worker(self, workdir: str, fds: list[int], message: dict, resume: dict | None) -> None:
+        source_fd, inputs_fd, result_fd = fds[:3]
+        progress_fd = fds[3] if len(fds) > 3 else None
         self.control.close()
         os.setsid()
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -167,7 +211,7 @@ class Zygote:
         shims.install()
         cases = {name: list(args) for name, args in inputs["cases"].items()}
         worker = runner.Worker(result_fd, self.limits, cases, dict(message.get("caps", {})))
-        worker.run(data, str(message["filename"]), str(message["part"]), [f for f in message["functions"] if f in cases])
+        worker.run(data, str(message["filename"]), str(message["part"]), [f for f in message["functions"] if f in cases], progress_fd, resume)
 
     # ----------------------------------------------------------------- cleaning up
 
@@ -187,9 +231,12 @@ class Zygote:
         os.waitpid(sweeper, 0)
         self.sweeper.start()
 
-    def _sweep(self, workdir: str) -> None:
-        """Kill everything the task started; remove what it wrote."""
-        self._sweep_uid(workdir)
+    def _sweep_processes(self) -> None:
+        """Kill every process the task started (its files stay)."""
+        self._sweep_uid(None)
+        self._kill_descendants()
+
+    def _kill_descendants(self) -> None:
         for _ in range(20):
             descendants = [pid for pid in _descendants(os.getpid()) if pid != self.sweeper.pid]
             if not descendants:
@@ -198,6 +245,11 @@ class Zygote:
                 _kill(child)
             _reap()
         _reap()
+
+    def _sweep(self, workdir: str) -> None:
+        """Kill everything the task started; remove what it wrote."""
+        self._sweep_uid(workdir)
+        self._kill_descendants()
         shutil.rmtree(workdir, ignore_errors=True)  # without a uid of its own; with one, the sweeper emptied it
         try:
             os.rmdir(workdir)  # the zygote may remove the empty folder without reading it
@@ -319,6 +371,17 @@ def _serve_sweeps(uid: int, requests: int, replies: int) -> None:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _last_progress(progress_r: int, current: int | None, finished: bool) -> tuple[int | None, bool]:
+    """What the worker wrote on its progress pipe just before it ended."""
+    os.set_blocking(progress_r, False)
+    try:
+        marks = os.read(progress_r, 256)
+    except BlockingIOError:
+        return current, finished
+    moved, done, _ = runner.advance(marks, -1 if current is None else current, runner.ALL_DONE)
+    return (None if moved == -1 else moved), finished or done
 
 
 def _close_all_but(keep: list[int]) -> None:
