@@ -91,6 +91,16 @@ def _memfd(name: str, data: bytes) -> int:
     return fd
 
 
+@dataclass
+class _Running:
+    """A task handed to a zygote, whose data is still to be read."""
+
+    task: Task
+    task_id: int
+    ending: TaskEnd
+    read_fd: int | None = None
+
+
 class ZygoteHandle:
     """One sandboxed zygote process, restarted whenever it dies."""
 
@@ -168,31 +178,43 @@ class ZygoteHandle:
 
     def run(self, task: Task, consumer: Consumer) -> None:
         """Run ``task``: feed its checked frames to ``consumer``, then tell it how the task ended."""
+        self.finish(self.begin(task), consumer)
+
+    def begin(self, task: Task) -> "_Running":
+        """Hand ``task`` to the zygote (restarted first if it died); its data is read by :meth:`finish`."""
         if self.process is None or self.process.poll() is not None:
             self.stop()
             self.start()
         self._next_id += 1
-        task_id = self._next_id
-        ending = TaskEnd()
+        running = _Running(task, self._next_id, TaskEnd())
         read_fd, write_fd = os.pipe()
         fds = [_memfd("submission", task.data), _memfd("inputs", task.inputs), write_fd]
         message = {
-            "event": "task", "id": task_id, "part": task.part, "filename": task.filename,
+            "event": "task", "id": running.task_id, "part": task.part, "filename": task.filename,
             "functions": task.functions, "caps": task.caps, "seconds": task.seconds,
         }
         try:
             frames.send_control(self.control, message, fds, deadline=time.monotonic() + 10)
+            running.read_fd = read_fd
         except (OSError, frames.ProtocolError) as exc:
-            ending.lost = f"the task could not be handed over ({exc})"
+            running.ending.lost = f"the task could not be handed over ({exc})"
+            os.close(read_fd)
+            self.stop()
         finally:
             for fd in fds:
                 os.close(fd)
-        if ending.lost is None:
-            self._collect(task, task_id, read_fd, consumer, ending)
-        else:
-            os.close(read_fd)
-            self.stop()
-        consumer.end(ending)
+        return running
+
+    def finish(self, running: "_Running", consumer: Consumer, before_end: Callable[[], None] | None = None) -> None:
+        """Read the task's frames into ``consumer`` until the zygote reports its end; then ``before_end()``
+        (the caller hands this zygote its next task there), then ``consumer.end``."""
+        try:
+            if running.read_fd is not None:
+                self._collect(running.task, running.task_id, running.read_fd, consumer, running.ending)
+        finally:
+            if before_end is not None:
+                before_end()
+        consumer.end(running.ending)
 
     def _collect(self, task: Task, task_id: int, read_fd: int, consumer: Consumer, ending: TaskEnd) -> None:
         schema = events.TaskSchema(dict(task.case_counts))
@@ -301,22 +323,61 @@ class Pool:
         lock = threading.Lock()
         fatal: list[BaseException] = []  # KeyboardInterrupt, SystemExit...: they stop the whole run
 
-        def work(handle: ZygoteHandle) -> None:
+        def prepared() -> tuple[Task, Consumer] | None:
+            """The next task and its consumer (its hidden cases are drawn here), or None when none is left."""
             while not fatal:
                 try:
                     task = todo.get_nowait()
                 except queue.Empty:
-                    return
+                    return None
                 try:
-                    handle.run(task, consumer_for(task))
+                    return task, consumer_for(task)
                 except Exception as exc:  # noqa: BLE001 - one task's failure is never the class's
-                    with lock:
-                        try:
-                            on_error(task, exc)
-                        except Exception:  # noqa: BLE001
-                            traceback.print_exc(file=sys.stderr)
-                except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-                    fatal.append(exc)
+                    report(task, exc)
+            return None
+
+        def report(task: Task, exc: BaseException) -> None:
+            with lock:
+                try:
+                    on_error(task, exc)
+                except Exception:  # noqa: BLE001
+                    traceback.print_exc(file=sys.stderr)
+
+        def work(handle: ZygoteHandle) -> None:
+            """Keep the zygote busy: the next task is drawn while this one runs, and handed over
+            before this one's mistakes are named."""
+
+            def begin(task: Task) -> _Running | None:
+                try:
+                    return handle.begin(task)
+                except Exception as exc:  # noqa: BLE001 - the zygote could not be (re)started: this task's loss
+                    report(task, exc)
+                    return None
+
+            try:
+                current = prepared()
+                running = begin(current[0]) if current else None
+                while current is not None:
+                    if running is None:  # not handed over (reported): go on with the next task
+                        current = prepared()
+                        running = begin(current[0]) if current else None
+                        continue
+                    following = prepared()
+                    handed: list[_Running | None] = []
+
+                    def hand_over(following=following, handed=handed) -> None:
+                        if following is not None and not fatal:
+                            handed.append(begin(following[0]))
+
+                    try:
+                        handle.finish(running, current[1], hand_over)
+                    except Exception as exc:  # noqa: BLE001 - one task's failure is never the class's
+                        report(current[0], exc)
+                    if following is None or not handed:
+                        break
+                    current, running = following, handed[0]
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                fatal.append(exc)
 
         threads = [threading.Thread(target=work, args=(h,), daemon=True) for h in self.handles]
         for thread in threads:
