@@ -116,8 +116,14 @@ class ZygoteHandle:
         self.control: socket.socket | None = None
         self.layers: list[str] = []
         self._next_id = 0
+        self._launch_error: str | None = None
 
     def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Start the zygote process and send its configuration; :meth:`wait_ready` waits for its answer."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("RNNKIT_")}
         self.log = tempfile.TemporaryFile()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -141,6 +147,17 @@ class ZygoteHandle:
         config.update({layer: False for layer in self.disabled_layers})
         try:
             frames.send_control(ours, config, deadline=time.monotonic() + 30)
+        except (OSError, frames.ProtocolError) as exc:
+            self._launch_error = str(exc)
+        else:
+            self._launch_error = None
+
+    def wait_ready(self) -> None:
+        """Wait for the launched zygote's "ready" (it then holds its confinement, ready for tasks)."""
+        ours = self.control
+        try:
+            if self._launch_error is not None:
+                raise frames.ProtocolError(self._launch_error)
             reply, fds = frames.recv_control(ours, deadline=time.monotonic() + 60)
             for fd in fds:
                 os.close(fd)
@@ -297,8 +314,10 @@ class Pool:
         hidden_paths = sorted({str(modes.package_dir()), *(str(Path(p).resolve()) for p in hidden)})
         self.handles = [ZygoteHandle(self.mode, limits, uid, hidden_paths) for uid in uids]
         try:
-            for handle in self.handles:
-                handle.start()
+            for handle in self.handles:  # every zygote starts at once...
+                handle.launch()
+            for handle in self.handles:  # ...then each is waited for
+                handle.wait_ready()
         except BaseException:
             self.close()
             raise
