@@ -431,3 +431,23 @@ def test_the_graders_memory_stays_bounded_whatever_students_return(course, tmp_p
     assert out["student"] == "ok" and out["ok"] == 10 and out["huge"] == 0
     assert "shape (3000000,)" in out["message"]
     assert out["rss_mb"] < 500, out
+
+
+# --------------------------------------------------------------------------- one fork per task, resumed after a crash
+
+
+def test_a_crash_and_a_hang_in_one_part_cost_those_two_functions_only(grade, course):
+    """The worker calls the functions itself; after the crash in the second one a resumed worker
+    goes on, and the hang in the third costs the third only. Functions are replaced after the
+    reference, so the good ones are the reference's own."""
+    crash = "\ndef rnn_step_forward(x_t, s_prev, U, W):\n    import os, signal\n    os.kill(os.getpid(), signal.SIGSEGV)\n"
+    hang = "\ndef rnn_forward(x, U, W, V, s0=None):\n    while True:\n        pass\n"
+    source = reference_source(course, "rnn_forward") + crash + hang
+    results = grade({"mixed": {"rnn_forward.py": source}, "after": honest(course)}, seed=6, jobs=1)
+    mixed = results["mixed"].functions
+    assert mixed["softmax"].passed and mixed["cross_entropy_loss"].passed
+    step = " ".join(c.message for c in mixed["rnn_step_forward"].cases)
+    forward = " ".join(c.message for c in mixed["rnn_forward"].cases)
+    assert "SIGSEGV" in step and mixed["rnn_step_forward"].score == 0
+    assert "did not finish within" in forward and mixed["rnn_forward"].score == 0
+    assert full_marks(results["after"])

@@ -90,12 +90,11 @@ class Worker:
         self.send({"event": "function_end", "function": function, "status": "exited", "code": 0})
 
     def call_from(self, todo: list[str], start: int, namespace: dict, labels: set[str]) -> int:
-        """Call ``todo[start:]`` in one call child; return where the next child must start.
+        """Call ``todo[start:]`` in a call child (in a resumed worker); return where the next child must start.
 
         The child says on a progress pipe which function it has begun (one byte, its index), so
         when it crashes, hangs or exits, only that function loses its remaining cases and a new
-        child goes on with the next one. One child for the whole part, not one per function,
-        because forking a process that holds numpy and the student's module costs milliseconds.
+        child goes on with the next one.
         """
         progress_r, progress_w = os.pipe()
         gc.freeze()
@@ -133,13 +132,15 @@ class Worker:
                 marks = os.read(progress_r, 256)
                 if not marks:
                     watch.remove(progress_r)  # every writer is gone: the child is ending
-                current, finished, moved = advance(marks, current, len(todo))
+                current, done, moved = advance(marks, current, len(todo))
+                finished = finished or done
                 if moved:
                     deadline = time.monotonic() + seconds
         _kill_group(pid)
         os.set_blocking(progress_r, False)
         try:  # what the child wrote just before it ended
-            current, finished, _ = advance(os.read(progress_r, 256), current, len(todo))
+            current, done, _ = advance(os.read(progress_r, 256), current, len(todo))
+            finished = finished or done
         except BlockingIOError:
             pass
         os.close(progress_r)
