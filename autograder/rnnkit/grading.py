@@ -19,6 +19,7 @@ from .course import Course
 from .discovery import SUFFIXES, Submission, discover, read_submission_file  # noqa: F401 - where the commands look for them
 from . import content
 from .diagnosis import CATALOGUE, Diagnoser, Diagnosis
+from .diagnosis.matching import VariantProbes
 from .diagnosis.model import _close
 from .hidden_tests import CaseSet, HiddenTests, Probes, References  # noqa: F401 - HiddenTests: for the exports and tests
 from .mutants.match import OPERATOR_NAMES, GeneratedModels, name_generated
@@ -50,6 +51,7 @@ class _Draws:
         self._pinned: dict[str, tuple[CaseSet, Diagnoser]] = {}
         self._lock = threading.Lock()
         self._generated: GeneratedModels | None = None
+        self.variant_probes = VariantProbes()  # the catalogue's variants on the probes, shared by the class
 
     @property
     def generated(self) -> GeneratedModels:
@@ -73,10 +75,10 @@ class _Draws:
             with self._lock:
                 if part_name not in self._pinned:
                     caseset = CaseSet.draw(part, self.seed, self.references, self.probes)
-                    self._pinned[part_name] = (caseset, Diagnoser(self.course, caseset, self.references.all()))
+                    self._pinned[part_name] = (caseset, Diagnoser(self.course, caseset, self.references.all(), self.variant_probes))
                 return self._pinned[part_name]
         caseset = CaseSet.draw(part, task_seed(self.secret, student, part_name, data), self.references, self.probes)
-        return caseset, Diagnoser(self.course, caseset, self.references.all())
+        return caseset, Diagnoser(self.course, caseset, self.references.all(), self.variant_probes)
 
 
 def _specific(diagnosis: Diagnosis) -> bool:

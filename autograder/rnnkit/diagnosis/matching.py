@@ -96,13 +96,30 @@ class _VariantRun:
         return Seen("value", value, after), differs
 
 
+class VariantProbes:
+    """What each catalogued variant returns on the probes (the same for every student): computed once per class.
+
+    A variant whose probe outputs are not the student's cannot be their mistake, so most variants
+    are ruled out by a comparison, without running them on the student's own cases.
+    """
+
+    def __init__(self):
+        self._outputs: dict[tuple[str, str, int], list[Seen]] = {}
+
+    def outputs(self, key: tuple[str, str, int], run: Callable[[], "_VariantRun"]) -> list[Seen]:
+        if key not in self._outputs:
+            self._outputs[key] = [seen for seen, _ in run()]
+        return self._outputs[key]
+
+
 class Diagnoser:
     """Recognises catalogued mistakes in graded results; variant outputs are computed once per class."""
 
-    def __init__(self, course: "Course", hidden: "HiddenTests", references: dict[str, Any]):
+    def __init__(self, course: "Course", hidden: "HiddenTests", references: dict[str, Any], variant_probes: VariantProbes | None = None):
         self.course = course
         self.hidden = hidden
         self.references = references
+        self.variant_probes = variant_probes  # with the hidden cases' probes, rules most variants out at once
         self.tol = course.tolerance
         self._runs: dict[tuple[str, str, int], _VariantRun] = {}
         self._part_of = {f.name: f.part for f in course.functions}
@@ -126,8 +143,24 @@ class Diagnoser:
         assert isinstance(variant, Variant)
         return [list(self._run(mistake, function, i, fn, variant.aspects, variant.raises)) for i, fn in enumerate(variant.alternatives)]
 
-    def _variant_matches(self, mistake: Mistake, function: str, variant: Variant, seen: list[Seen]) -> bool:
+    def _ruled_out_on_probes(self, mistake: Mistake, function: str, index: int, fn: Callable, variant: Variant, probe_values: list | None) -> bool:
+        """Whether the variant's result on the probes differs from the student's (so it is not their mistake)."""
+        probes = getattr(self.hidden, "probes", {}).get(function, [])
+        answers = getattr(self.hidden, "probe_answers", {}).get(function, [])
+        if self.variant_probes is None or not probes or variant.raises or "result" not in variant.aspects:
+            return False
+        if not probe_values or len(probe_values) != len(probes) or any(v is None for v in probe_values):
+            return False  # the student's probes raised or were not kept: decide on their own cases
+        module = self.references[self._part_of[function]]
+        outputs = self.variant_probes.outputs(
+            (mistake.id, function, index), lambda: _VariantRun(module, fn, variant.aspects, variant.raises, probes, answers, self.tol)
+        )
+        return any(out.kind != "value" or not _close(value, out.result, self.tol) for value, out in zip(probe_values, outputs))
+
+    def _variant_matches(self, mistake: Mistake, function: str, variant: Variant, seen: list[Seen], probe_values: list | None = None) -> bool:
         for index, fn in enumerate(variant.alternatives):
+            if self._ruled_out_on_probes(mistake, function, index, fn, variant, probe_values):
+                continue
             runs = self._run(mistake, function, index, fn, variant.aspects, variant.raises)
             if len(runs) != len(seen):
                 continue
@@ -150,8 +183,9 @@ class Diagnoser:
                     return True
         return False
 
-    def matches(self, function: str, seen: list[Seen]) -> list[tuple[Mistake, Variant | Pattern, str]]:
-        """Every catalogued mistake whose recogniser for ``function`` agrees with ``seen``."""
+    def matches(self, function: str, seen: list[Seen], probe_values: list | None = None) -> list[tuple[Mistake, Variant | Pattern, str]]:
+        """Every catalogued mistake whose recogniser for ``function`` agrees with ``seen`` (and ``probe_values``,
+        the student's outputs on the probes, when known)."""
         out = []
         cases, expected = self.hidden.cases[function], self.hidden.expected[function]
         for mistake, recogniser in recognisers_for(function):
@@ -159,7 +193,7 @@ class Diagnoser:
                 with np.errstate(all="ignore"), warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     if isinstance(recogniser, Variant):
-                        ok, detail = self._variant_matches(mistake, function, recogniser, seen), ""
+                        ok, detail = self._variant_matches(mistake, function, recogniser, seen, probe_values), ""
                     else:
                         ok, detail = recogniser.check(seen, cases, expected, self.tol)
             except Exception:  # noqa: BLE001 - a recogniser must never stop grading
@@ -182,7 +216,7 @@ class Diagnoser:
             result = results.get(function.name)
             if result is None or result.passed or result.problem or not result.cases:
                 continue
-            found[function.name] = self.matches(function.name, [seen_from_outcome(c) for c in result.cases])
+            found[function.name] = self.matches(function.name, [seen_from_outcome(c) for c in result.cases], list(result.probes or []))
         # mistake id -> the functions that make it themselves, for this student
         at_home: dict[str, list[str]] = {}
         for name, hits in found.items():
