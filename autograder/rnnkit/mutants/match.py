@@ -128,6 +128,7 @@ class GeneratedModels:
 
     def explain(self, part: str, function: str, seen_probes: list, close: Close, failed: set[str]) -> list[Mutant]:
         """The mutants whose outputs on the probes are the student's (``seen_probes``: their values, in order)."""
+        seen_probes = seen_probes[: len(self.probes.get(function, []))]  # the ordinary probes (controlled ones follow)
         if not seen_probes or any(v is None for v in seen_probes):
             return []
         flat = flatten(seen_probes)
