@@ -84,6 +84,7 @@ SLIPS = {
     "dWz": ("gru", '        grads["Wz"] += np.outer(da_z, v)', '        grads["Wz"] += 0.5 * np.outer(da_z, v) + 0.01'),
     "input_gate": ("lstm", "    return sigmoid(Wi @ hx + bi)", "    return np.tanh(Wi @ hx) + 0.1 * bi"),
     "update_gate": ("gru", "    return sigmoid(Wz @ hx + bz)", "    return np.tanh(Wz @ hx) + 0.1 * bz"),
+    "state_jacobian": ("bptt", "    return (1.0 - s_t**2)[:, None] * W", "    return 0.9 * (1.0 - s_t)[:, None] * W"),
     "s0_none_only": ("rnn_forward", "np.zeros(H) if s0 is None else s0", "np.full(H, 0.5) if s0 is None else s0"),
 }
 
@@ -132,6 +133,7 @@ def test_a_gradient_is_localised_to_its_gate(graded):
     ("input_gate", "input_gate", ["lstm_step_forward", "lstm_forward"]),
     ("update_gate", "update_gate", ["gru_step_forward", "gru_forward"]),
     ("step_terms", "rnn_step_forward", ["rnn_forward"]),
+    ("state_jacobian", "state_jacobian", ["jacobian_product"]),
 ])
 def test_a_failure_inherited_from_a_helper_says_where_it_comes_from(graded, student, helper, chain):
     for function in chain:

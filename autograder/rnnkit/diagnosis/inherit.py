@@ -76,24 +76,35 @@ def _quiet(fn: Callable, args: tuple) -> Any:
         return fn(*calls.copy_value(args))
 
 
+def record_calls(module: types.ModuleType, function: str, helpers: tuple[str, ...], args: tuple) -> list[tuple[str, tuple, Any]]:
+    """(helper, arguments, what the reference helper returned) for every helper call the reference ``function`` makes on ``args``."""
+    space = _namespace(module)
+    made: list[tuple[str, tuple, Any]] = []
+    for helper in helpers:
+        def wrapped(*a, original=space[helper], helper=helper):
+            given = calls.copy_value(a)
+            value = original(*a)
+            made.append((helper, given, calls.copy_value(value)))
+            return value
+
+        space[helper] = wrapped
+    _quiet(space[function], args)
+    return made
+
+
 def add_dependency_probes(module: types.ModuleType, source: str, probes: dict[str, list[Case]]) -> Layout:
     """Record the helper calls of each probe of each function of the part, and append them to the helpers' probes."""
     layout = Layout(helpers_of(source, list(probes)))
     for function, helpers in layout.helpers.items():
         for index, case in enumerate(list(probes[function])):
-            space = _namespace(module)
-            made: list[tuple[str, tuple]] = []
-            for helper in helpers:
-                original = space[helper]
-                space[helper] = (lambda original, helper: lambda *a: (made.append((helper, calls.copy_value(a))), original(*a))[1])(original, helper)
             try:
-                _quiet(space[function], case.call_args())
+                made = record_calls(module, function, helpers, case.call_args())
             except Exception:  # noqa: BLE001 - a probe the reference cannot run traces nothing
                 continue
-            if not made or any(sum(h == name for h, _ in made) > MAX_CALLS for name in helpers):
+            if not made or any(sum(h == name for h, _, _ in made) > MAX_CALLS for name in helpers):
                 continue
             order = []
-            for helper, args in made:
+            for helper, args, _ in made:
                 probes[helper].append(Case(helper, args, f"dependency probe (called by {function})", case.dims))
                 order.append((helper, len(probes[helper]) - 1))
             layout.calls.setdefault(function, {})[index] = order
