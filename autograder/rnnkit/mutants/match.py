@@ -105,7 +105,7 @@ class GeneratedModels:
     def mutants_of(self, part: str) -> list[Mutant]:
         with self._lock:
             if part not in self._mutants:
-                self._mutants[part] = mutants(self.sources[part], self.part_functions[part], f"solutions/{part}.py")
+                self._mutants[part] = mutants(self.sources[part], self.part_functions[part], f"solutions/{part}.py", part)
             return self._mutants[part]
 
     def table(self, part: str, function: str, close: Close) -> _Table:
