@@ -85,6 +85,8 @@ SLIPS = {
     "input_gate": ("lstm", "    return sigmoid(Wi @ hx + bi)", "    return np.tanh(Wi @ hx) + 0.1 * bi"),
     "update_gate": ("gru", "    return sigmoid(Wz @ hx + bz)", "    return np.tanh(Wz @ hx) + 0.1 * bz"),
     "state_jacobian": ("bptt", "    return (1.0 - s_t**2)[:, None] * W", "    return 0.9 * (1.0 - s_t)[:, None] * W"),
+    "da_r": ("gru", "        da_r = dr * r * (1.0 - r)", "        da_r = 0.5 * dr * r * (1.0 - r) + 0.01"),
+    "da_o": ("lstm", '"o": (dh_t * tanh_c) * o * (1.0 - o),', '"o": 0.5 * (dh_t * tanh_c) * o * (1.0 - o) + 0.01,'),
     "s0_none_only": ("rnn_forward", "np.zeros(H) if s0 is None else s0", "np.full(H, 0.5) if s0 is None else s0"),
 }
 
@@ -153,3 +155,10 @@ def test_localisation_is_shown_in_the_feedback(graded):
     from rnnkit.feedback import function_text
 
     assert "**Where it goes wrong:** With W = 0" in function_text(graded["recursion"]["rnn_backward"])
+
+
+@pytest.mark.parametrize("student, function, gate", [("da_r", "gru_backward", "the reset gate r_t"), ("da_o", "lstm_backward", "the output gate o_t")])
+def test_an_error_spread_through_time_is_localised_to_its_gate_on_one_step(graded, student, function, gate):
+    where = _where(graded, student, function)
+    assert "With T = 1 (a single step): of what you return," in where, where
+    assert f"only those of {gate} are wrong" in where, where

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .localise import by_controls, by_items
+from .localise import by_controls, by_items, by_items_on_one_step
 
 Close = Callable[[Any, Any], bool]
 
@@ -57,4 +57,7 @@ def explain_further(results: dict, part, caseset, layout, module, close: Close, 
         said = by_controls(name, result.probes, caseset.probe_answers.get(name, []), close)
         if said:
             result.where.append(said)
-        result.where += by_items(name, result.cases, caseset.expected[name], [c.dims for c in caseset.cases[name]], close)
+        items = by_items(name, result.cases, caseset.expected[name], [c.dims for c in caseset.cases[name]], close)
+        if not items:  # every item wrong: where the error has not spread through time yet, it may still be one item
+            items = by_items_on_one_step(name, result.probes, caseset.probe_answers.get(name, []), caseset.cases[name][0].dims, close)
+        result.where += items

@@ -9,6 +9,8 @@ Four kinds of evidence, each said only when it singles something out:
   belong to for the LSTM's and GRU's gradients, and which half of a gate's weight gradient
   (the columns for ``h_{t-1}`` or for ``x_t``) is wrong;
 * the time steps: the same steps wrong in every case (only the last, every one but the first...);
+* when every item is wrong in the ordinary cases (an error spreads through time), the items of
+  the T = 1 probe, where it has not spread yet;
 * inherited failures (:mod:`.inherit`), said by :func:`rnnkit.diagnosis.further.explain_further`.
 
 Nothing here names a mistake: it says where to look. Values are never shown.
@@ -119,7 +121,7 @@ def _steps_words(steps: list[int], T: int) -> str:
     return ""
 
 
-def by_items(function: str, cases: list, expected: list, dims: list[dict], close: Close) -> list[str]:
+def by_items(function: str, cases: list, expected: list, dims: list[dict], close: Close, scope: str = " in every case") -> list[str]:
     """Which returned items are wrong (and where in time, and which gate or half of a weight)."""
     wrong: dict[str, int] = {}
     right: dict[str, int] = {}
@@ -155,7 +157,7 @@ def by_items(function: str, cases: list, expected: list, dims: list[dict], close
     named = [n for n in wrong if n]
     if always_right and named:
         formula = FORMULAS.get((function, named[0])) if len(named) == 1 else None
-        said.append(f"Of what you return, {_join([label(n) for n in always_right])} {'is' if len(always_right) == 1 else 'are'} right in every case; "
+        said.append(f"Of what you return, {_join([label(n) for n in always_right])} {'is' if len(always_right) == 1 else 'are'} right{scope}; "
                     f"{_join([label(n) for n in named])} {'is' if len(named) == 1 else 'are'} wrong"
                     + (f": look at {formula}." if formula else "."))
         said += _gate_words(function, named, always_right)
@@ -168,6 +170,24 @@ def by_items(function: str, cases: list, expected: list, dims: list[dict], close
             bad, good = ("h_{t-1}", "x_t") if next(iter(cut)) == "h" else ("x_t", "h_{t-1}")
             said.append(f"In {label(name)}, the columns for {good} are right and those for {bad} are wrong (the columns follow [h_{{t-1}}; x_t]).")
     return said
+
+
+class _Seen:
+    def __init__(self, found: Any):
+        self.found = found
+
+
+def by_items_on_one_step(function: str, seen: list, answers: list, dims: dict, close: Close) -> list[str]:
+    """Which items are wrong on the T = 1 probe, where no error has spread through time yet ("" when it has none)."""
+    localiser, where = LOCALISERS.get(function), control_slice(function)
+    if localiser is None:
+        return []
+    for offset, control in enumerate(localiser.controls):
+        index = where.start + offset
+        if control.name == "T = 1" and index < len(seen) and seen[index] is not None and not close(seen[index], answers[index]):
+            said = by_items(function, [_Seen(seen[index])], [answers[index]], [{**dims, "T": 1}], close, scope="")
+            return [f"With {control.when}: {s[0].lower()}{s[1:]}" if i == 0 else s for i, s in enumerate(said)]
+    return []
 
 
 def _gate_words(function: str, wrong: list[str], right: list[str]) -> list[str]:
