@@ -109,7 +109,7 @@ def _dh_last_only(function: str) -> Callable[[tuple], tuple]:
 def _one_step(function: str, what: str, returns_start: bool = False) -> Control:
     """T = 1. ``returns_start``: the function also returns the gradient of the initial state, which T = 1 still
     carries back one step; being wrong there then says nothing."""
-    wrong = "" if returns_start else "the error is already in a single step, before anything is carried in time"
+    wrong = "" if returns_start else "the error is already in a single step: the step itself, or the state it starts from"
     return Control("T = 1", _first_step(function), "T = 1 (a single step)", f"what is carried from one step to the next ({what})", wrong, topic="time")
 
 
