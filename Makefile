@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 GRADE_STAMP := $(VENV)/.installed-grade
 STAMP       := $(VENV)/.installed
 
-.PHONY: setup setup-grade grade test build bench bench-scale bench-quick clean browser
+.PHONY: setup setup-grade grade test build bench bench-scale bench-quick bench-diagnosis clean browser
 
 # What grading needs, and nothing else: the kit and its runtime dependencies.
 setup-grade: $(GRADE_STAMP)
@@ -63,6 +63,11 @@ bench: setup
 
 bench-scale: setup
 	$(BIN)/python bench/grading.py --scale 10,100,1000
+
+# bench-diagnosis: what diagnosis costs, the same class graded with every function correct and with a third failing
+# (bench/diagnosis_cost.md; about a minute).
+bench-diagnosis: setup
+	$(BIN)/python bench/diagnosis_cost.py
 
 # bench-quick: every part of the benchmark on 6 students (1 for otter), written to /tmp, never to bench/results.md:
 # a check that it runs (a few minutes), not a measurement.

@@ -11,9 +11,9 @@ from .conftest import reference_source
 #: (part, what the reference says, what the student wrote, words the feedback must use). None of these is in the
 #: hand catalogue: only the generated models can name them.
 SLIPS = [
-    ("lstm", '"c": (dc_t * i) * (1.0 - c_tilde**2),', '"c": (dc_t * i),', "a factor is missing from a product: `1.0 - c_tilde ** 2` is left out"),
-    ("lstm", "    h_t = o * np.tanh(c_t)\n", "    h_t = o * np.tanh(c_prev)\n", "`c_prev` is used where `c_t` belongs"),
-    ("lstm", '"f": (dc_t * c_prev) * f * (1.0 - f),', '"f": (dc_t * c_tilde) * f * (1.0 - f),', "`c_tilde` is used where `c_prev` belongs"),
+    ("lstm", '"c": (dc_t * i) * (1.0 - c_tilde**2),', '"c": (dc_t * i),', "a factor is missing from a product: `1 - C̃_t²` is left out, in `δa_C = δC_t ⊙ i_t ⊙ (1 - C̃_t²)`"),
+    ("lstm", "    h_t = o * np.tanh(c_t)\n", "    h_t = o * np.tanh(c_prev)\n", "`C_{t-1}` is used where `C_t` belongs, in `h_t = o_t ⊙ tanh(C_t)`"),
+    ("lstm", '"f": (dc_t * c_prev) * f * (1.0 - f),', '"f": (dc_t * c_tilde) * f * (1.0 - f),', "`C̃_t` is used where `C_{t-1}` belongs, in `δa_f = δC_t ⊙ C_{t-1} ⊙ f_t ⊙ (1 - f_t)`"),
 ]
 
 

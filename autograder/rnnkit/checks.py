@@ -12,12 +12,16 @@ cases (``assignments/public_checks.json``, written by ``rnnkit build`` from the
 reference solutions and a public seed, distinct from the hidden tests), and
 reports in plain words. Gradient functions are also compared with finite
 differences of the student's own forward pass, which tells a student whether
-the backward pass or the forward pass is the one to fix.
+the backward pass or the forward pass is the one to fix. A function that calls
+other graded functions (``lstm_step_forward`` and the gates) is run again with the
+failing ones replaced by the public answers of their calls: when it then passes,
+the check says that the failure comes from those helpers.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,12 +77,36 @@ def find_public_file(start: Path | None = None) -> Path:
     )
 
 
+def fingerprint(value: Any) -> Any:
+    """A short stand-in for a call's arguments (shapes, sums and sums of squares), to recognise the call, not to rebuild it."""
+    if isinstance(value, dict):
+        return ["d", [[k, fingerprint(value[k])] for k in sorted(value)]]
+    if isinstance(value, (tuple, list)):
+        return ["t", [fingerprint(v) for v in value]]
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        a = value.astype(float)
+        return ["a", list(a.shape), float(a.sum()), float((a * a).sum())]
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return ["n", float(value)]
+    return ["?", type(value).__name__]
+
+
+def _same_fingerprint(a: Any, b: Any) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return isinstance(a, (int, float)) and isinstance(b, (int, float)) and bool(np.isclose(a, b, rtol=1e-6, atol=1e-9))
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same_fingerprint(x, y) for x, y in zip(a, b))
+    return a == b
+
+
 @dataclass
 class PublicCase:
     about: str
     dims: dict[str, int]
     args: dict
     expected: dict
+    #: For a function that calls other graded functions: each call's helper, its arguments' fingerprint and the public answer.
+    helpers: list = field(default_factory=list)
 
 
 @dataclass
@@ -182,6 +210,8 @@ def run_check(function: str, namespace: dict, public: PublicChecks) -> CheckResu
 
     lines: list[str] = []
     failures = 0
+    failing: list[PublicCase] = []
+    finite_difference_lines: list[str] = []
     for number, case in enumerate(cases, start=1):
         args = value_from_json(case.args)
         before = calls.copy_value(args)
@@ -192,6 +222,7 @@ def run_check(function: str, namespace: dict, public: PublicChecks) -> CheckResu
             return CheckResult(function, "not implemented", ["Not implemented yet: replace the `raise NotImplementedError(...)` line with your code."])
         except Exception as exc:  # the student's bug: show their own traceback
             failures += 1
+            failing.append(case)
             lines.append(f"case {number} ({case.about}): your function raised an error:")
             lines.extend("    " + line for line in _student_traceback(exc).splitlines())
             continue
@@ -202,17 +233,81 @@ def run_check(function: str, namespace: dict, public: PublicChecks) -> CheckResu
             lines.append(f"case {number} ({case.about}): ok")
             continue
         failures += 1
+        failing.append(case)
         if not verdict.passed:
             lines.append(f"case {number} ({case.about}): {verdict.message}")
         if names:
             lines.append(f"case {number} ({case.about}): your function changed its argument {', '.join(names)}; work on a copy instead (e.g. `o = o.copy()`).")
         if aliased:
             lines.append(f"case {number} ({case.about}): your function returned an array it was given, not a new one; return a copy (e.g. `g.copy()`).")
-        lines.extend(_gradient_diagnosis(function, namespace, args=value_from_json(case.args), expected=expected, tol=public.tolerance, dims=case.dims))
+        gradient_lines = _gradient_diagnosis(function, namespace, args=value_from_json(case.args), expected=expected, tol=public.tolerance, dims=case.dims)
+        lines.extend(gradient_lines)
+        finite_difference_lines += gradient_lines
     if failures:
+        inherited = _inherited_lines(function, namespace, public, failing)
+        if inherited:  # the helper's error is the one to fix: finite differences through it would point elsewhere
+            lines = [line for line in lines if line not in finite_difference_lines] + inherited
         lines.append(hint_for(function))
         return CheckResult(function, "failed", lines)
     return CheckResult(function, "passed", lines)
+
+
+class _Elsewhere(Exception):
+    """The function called a helper at a point the public answers do not cover."""
+
+
+def _stand_in(records: list[dict], helper: str, used: list[str]) -> Callable:
+    """A helper that returns the public answer of each call the reference makes (recognised by its arguments)."""
+    entries = [(r["fingerprint"], r["expected"]) for r in records if r["function"] == helper]
+
+    def stand_in(*args):
+        mark = fingerprint(args)
+        for recorded, expected in entries:
+            if _same_fingerprint(mark, recorded):
+                used.append(helper)
+                return value_from_json(expected)
+        raise _Elsewhere
+
+    return stand_in
+
+
+def _inherited_lines(function: str, namespace: dict, public: PublicChecks, failing: list[PublicCase]) -> list[str]:
+    """When ``function`` fails only because helpers of the student's fail: say so (using public answers only)."""
+    helpers = list(dict.fromkeys(r["function"] for case in failing for r in case.helpers))
+    checked = {h: run_check(h, namespace, public) for h in helpers if callable(namespace.get(h))}
+    broken = [h for h, result in checked.items() if result.status == "failed"]
+    if not broken or not failing:
+        return []
+    fn, saved, used = namespace[function], {h: namespace[h] for h in broken}, []
+    try:
+        for case in failing:
+            for h in broken:
+                namespace[h] = _stand_in(case.helpers, h, used)
+            args = value_from_json(case.args)
+            try:
+                found = fn(*args)
+            except Exception:  # noqa: BLE001 - _Elsewhere, or a mistake of the function's own
+                return []
+            if not compare(found, value_from_json(case.expected), public.tolerance, case.dims).passed:
+                return []
+    finally:
+        namespace.update(saved)
+    if not used:
+        return []  # the function does not call them: its failure is its own
+    named = [h for h in broken if h in used]
+    listed = ", ".join(f"`{h}`" for h in named)
+    one = len(named) == 1
+    # a helper that itself fails only because of its own helpers: name the end of the chain too
+    roots = [m.group(1) for h in named for line in checked[h].lines for m in [_BECAUSE.search(line)] if m]
+    via = f" ({'it fails' if one else 'they fail'} only because of your {', '.join(roots)})" if roots else ""
+    first = ", ".join(roots) if roots else listed
+    return [
+        f"  With the right values from {listed} in place of yours (the public answers), your `{function}` passes: it fails only "
+        f"because your {listed} {'does' if one else 'do'} not pass {'its' if one else 'their'} own check yet{via}. Fix {first} first."
+    ]
+
+
+_BECAUSE = re.compile(r"it fails only because your (.+?) does? not pass")
 
 
 def _gradient_diagnosis(function, namespace, args, expected, tol, dims) -> list[str]:

@@ -93,6 +93,8 @@ def function_text(result: FunctionResult) -> str:
             lines.append(f"- ✗ {label}: {abouts}. {message_markdown(case.message)}")
     for diagnosis in result.diagnoses:  # known mistakes recognised in the outputs (rnnkit.diagnosis): the catalogue's words
         lines += ["", f"**Likely mistake: {diagnosis.name}.** {diagnosis.explanation}"]
+    if result.where:  # where the outputs go wrong (rnnkit.diagnosis.further): the kit's own words, no values
+        lines += ["", f"**Where it goes wrong:** {' '.join(result.where)}"]
     if not result.passed and not result.not_implemented:
         lines += ["", f"*{result.hint}*"]
     return "\n".join(lines)

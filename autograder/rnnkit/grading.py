@@ -21,6 +21,8 @@ from . import content
 from .diagnosis import CATALOGUE, Diagnoser, Diagnosis
 from .diagnosis.matching import VariantProbes
 from .diagnosis.model import _close
+from .cases import PROBES_PER_FUNCTION
+from .diagnosis.further import explain_further
 from .hidden_tests import CaseSet, HiddenTests, Probes, References  # noqa: F401 - HiddenTests: for the exports and tests
 from .mutants.match import OPERATOR_NAMES, GeneratedModels, name_generated
 from .results import CaseOutcome, FunctionResult, PartNotes, StudentResult  # noqa: F401 - the results' home is .results
@@ -61,10 +63,10 @@ class _Draws:
                 parts = self.course.parts
                 sources = {p.name: content.reference_code(content.read_source(self.course.solutions_dir, p.name)) for p in parts}
                 probes, answers = {}, {}
-                for part in parts:
+                for part in parts:  # the ordinary probes only: the controlled ones serve localisation (diagnosis.further)
                     cases, expected = self.probes.of(part)
-                    probes.update(cases)
-                    answers.update(expected)
+                    probes.update({name: c[:PROBES_PER_FUNCTION] for name, c in cases.items()})
+                    answers.update({name: a[:PROBES_PER_FUNCTION] for name, a in expected.items()})
                 functions = {p.name: [f.name for f in p.functions] for p in parts}
                 self._generated = GeneratedModels(sources, functions, probes, answers, self.course.tolerance)
             return self._generated
@@ -92,6 +94,12 @@ def _generated_diagnosis(mutant, function: str, words: str, inherited: bool) -> 
     if inherited:
         explanation += f" (It comes from your `{mutant.function}`.)"
     return Diagnosis(f"generated_{mutant.operator}", mutant.function, OPERATOR_NAMES.get(mutant.operator, "one small change"), explanation, "", inherited)
+
+
+def _named(diagnosis: Diagnosis) -> bool:
+    """A diagnosis that names a mistake (catalogued or generated), not a general pattern."""
+    mistake = CATALOGUE.get(diagnosis.mistake)
+    return mistake is None or not mistake.general
 
 
 def _inherited(diagnosis: Diagnosis, home: str) -> Diagnosis:
@@ -188,9 +196,10 @@ def grade_class(
                 self.diagnoser.diagnose_part(scored, part)
                 if any(r.cases and not r.passed and not r.problem for r in scored.values()):
                     name_generated(scored, part, self.caseset, draws.generated, self._close, _specific, _generated_diagnosis, _inherited)
+                    explain_further(scored, part, self.caseset, draws.probes.layout(part), draws.references[part.name], self._close, _named, _inherited)
             except Exception:  # noqa: BLE001 - naming a mistake is a courtesy: grading goes on without it
                 for result in scored.values():
-                    result.diagnoses = []
+                    result.diagnoses, result.where = [], []
             drop_outputs(scored)
             self.task.data = self.task.inputs = b""
             with done:

@@ -65,14 +65,27 @@ class Probes:
     def __init__(self, references: References):
         self.references = references
         self._parts: dict[str, tuple[dict, dict]] = {}
+        self._layouts: dict[str, Any] = {}
         self._lock = threading.Lock()
 
     def of(self, part: Part) -> tuple[dict[str, list[Case]], dict[str, list[Any]]]:
+        """Per function: its ordinary probes, then its controlled probes, then its dependency probes (:mod:`.diagnosis`)."""
         with self._lock:
             if part.name not in self._parts:
-                cases = {f.name: cases_for(f.name, PROBE_SEED)[:PROBES_PER_FUNCTION] for f in part.functions}
-                self._parts[part.name] = (cases, _answers(self.references[part.name], cases))
+                from .diagnosis.controls import control_cases
+                from .diagnosis.inherit import add_dependency_probes
+
+                cases = {f.name: cases_for(f.name, PROBE_SEED)[:PROBES_PER_FUNCTION] + control_cases(f.name) for f in part.functions}
+                module = self.references[part.name]
+                source = content.reference_code(content.read_source(self.references.course.solutions_dir, part.name))
+                self._layouts[part.name] = add_dependency_probes(module, source, cases)
+                self._parts[part.name] = (cases, _answers(module, cases))
             return self._parts[part.name]
+
+    def layout(self, part: Part):
+        """Which dependency probes each probe of a function calls (:class:`rnnkit.diagnosis.inherit.Layout`)."""
+        self.of(part)
+        return self._layouts[part.name]
 
 
 @dataclass

@@ -35,6 +35,8 @@ class FunctionResult:
     not_implemented: bool = False
     #: Known mistakes recognised in the outputs (:class:`rnnkit.diagnosis.Diagnosis`), filled after scoring.
     diagnoses: list = field(default_factory=list)
+    #: Where the outputs go wrong, in words (:mod:`rnnkit.diagnosis.further`), when no mistake is named.
+    where: list = field(default_factory=list)
     #: The outputs on the probes (common, never scored), kept for the diagnosis of a function that lost credit.
     probes: list = field(default_factory=list, repr=False)
 

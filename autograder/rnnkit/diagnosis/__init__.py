@@ -37,7 +37,11 @@ The package, by concern:
 * :mod:`.patterns`: the general patterns, last in the catalogue;
 * :mod:`.matching`: :class:`Seen`, :class:`Diagnoser` and :func:`diagnose_class`
   (which mistake a student's outputs match, and which one is named);
-* :mod:`.summary`: :func:`count_mistakes`, the instructor's summary.
+* :mod:`.summary`: :func:`count_mistakes`, the instructor's summary;
+* :mod:`.controls`, :mod:`.localise`, :mod:`.inherit` and :mod:`.further`: when no mistake is
+  named, *where* the outputs go wrong (controlled probes that switch one term off, the items,
+  gates and time steps), and failures inherited from a helper of the student's, traced with
+  dependency probes.
 """
 from __future__ import annotations
 

@@ -12,7 +12,8 @@ of a sum dropped, a sign flipped, a factor dropped, a nonlinearity swapped or le
 out, sum for mean and mean for sum, another axis or no ``keepdims``, a loop bound or
 start off by one, a loop run forwards instead of backwards, a time index off by one,
 a variable replaced by its neighbour in time (``s_prev`` for ``s_t``...), a copy left
-out (working in place).
+out (working in place). Expressions in the words, and the formula of the line changed,
+are written in the notebook's notation (:mod:`.notation`).
 """
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ import types
 import warnings
 from dataclasses import dataclass
 from typing import Callable, Iterator
+
+from .notation import NAMES, dict_entry_formula, notation, statement_formula
 
 #: Names a short expression may show in a description: the spec's own variables are fine, reference code is not.
 _MAX_SHOWN = 24
@@ -42,9 +45,17 @@ class Mutant:
     module: "_Compiled | None" = None  # the part's code with this change, compiled on first use
 
 
+_context = threading.local()  # the part whose reference is being changed (for its notation)
+
+
 def _shown(node: ast.AST) -> str | None:
-    text = ast.unparse(node)
-    return f"`{text}`" if len(text) <= _MAX_SHOWN and "\n" not in text else None
+    """A short expression in the notebook's notation (:mod:`.notation`), never as code; None when it has no such name."""
+    text = notation(node, getattr(_context, "part", ""))
+    return f"`{text}`" if text and len(text) <= _MAX_SHOWN else None
+
+
+def _named(variable: str) -> str:
+    return NAMES.get(getattr(_context, "part", ""), {}).get(variable, variable)
 
 
 def _call_name(node: ast.AST) -> str | None:
@@ -224,24 +235,52 @@ def _changes(function: ast.FunctionDef, module_names: set[str]) -> Iterator[tupl
             yield node, new, "sign", f"a sign is flipped: {_shown(node.target) or 'a value'} {now} where {was} belongs"
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in neighbours:
             for other in neighbours[node.id]:
-                yield node, ast.Name(id=other, ctx=ast.Load()), "neighbour", f"`{other}` is used where `{node.id}` belongs"
+                yield node, ast.Name(id=other, ctx=ast.Load()), "neighbour", f"`{_named(other)}` is used where `{_named(node.id)}` belongs"
 
 
-def mutants(source: str, functions: list[str], filename: str = "<reference>") -> list[Mutant]:
-    """Every one-step change of each of ``functions`` in the module ``source`` (each compiled on first use)."""
+def _formulas(function: ast.FunctionDef, part: str) -> dict[int, str]:
+    """id(node) -> the formula of the line it is in (the statement, or the dict entry), in the notebook's notation."""
+    out: dict[int, str] = {}
+    for statement in ast.walk(function):
+        if isinstance(statement, (ast.Assign, ast.AugAssign, ast.Return)):
+            formula = statement_formula(statement, function.name, part)
+            if formula:
+                out.update({id(n): formula for n in ast.walk(statement)})
+            value = getattr(statement, "value", None)
+            if isinstance(value, ast.Dict):
+                for key, item in zip(value.keys, value.values):
+                    entry = dict_entry_formula(key, item, part) if key is not None else None
+                    if entry:
+                        out.update({id(n): entry for n in ast.walk(item)})
+    return out
+
+
+def mutants(source: str, functions: list[str], filename: str = "<reference>", part: str = "") -> list[Mutant]:
+    """Every one-step change of each of ``functions`` in the module ``source`` (each compiled on first use).
+
+    ``part`` names the notation the words use (:data:`.notation.NAMES`); each change's words end with
+    the formula of the line it changes, when that line has one in the notebook's notation.
+    """
     tree = ast.parse(source, filename)
     module_names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
     base = _Base(tree, filename)
     found: list[Mutant] = []
-    for node in tree.body:
-        if not isinstance(node, ast.FunctionDef) or node.name not in functions:
-            continue
-        positions = {id(n): i for i, n in enumerate(ast.walk(node))}
-        for target, replacement, operator, words in _changes(node, module_names):
-            where = positions[id(target)]
-            digest = hashlib.sha1(f"{node.name}:{where}:{ast.dump(replacement)}".encode()).hexdigest()[:10]
-            found.append(Mutant(f"{operator}:{node.name}:{getattr(target, 'lineno', 0)}:{digest}", node.name, operator,
-                                getattr(target, "lineno", 0), words, _Compiled(base, node, where, replacement)))
+    _context.part = part
+    try:
+        for node in tree.body:
+            if not isinstance(node, ast.FunctionDef) or node.name not in functions:
+                continue
+            positions = {id(n): i for i, n in enumerate(ast.walk(node))}
+            formulas = _formulas(node, part)
+            for target, replacement, operator, words in _changes(node, module_names):
+                where = positions[id(target)]
+                digest = hashlib.sha1(f"{node.name}:{where}:{ast.dump(replacement)}".encode()).hexdigest()[:10]
+                if id(target) in formulas:
+                    words = f"{words}, in `{formulas[id(target)]}`"
+                found.append(Mutant(f"{operator}:{node.name}:{getattr(target, 'lineno', 0)}:{digest}", node.name, operator,
+                                    getattr(target, "lineno", 0), words, _Compiled(base, node, where, replacement)))
+    finally:
+        _context.part = ""
     return found
 
 

@@ -106,7 +106,7 @@ class GeneratedModels:
     def mutants_of(self, part: str) -> list[Mutant]:
         with self._lock:
             if part not in self._mutants:
-                self._mutants[part] = mutants(self.sources[part], self.part_functions[part], f"solutions/{part}.py")
+                self._mutants[part] = mutants(self.sources[part], self.part_functions[part], f"solutions/{part}.py", part)
             return self._mutants[part]
 
     def table(self, part: str, function: str, close: Close) -> _Table:
@@ -130,6 +130,7 @@ class GeneratedModels:
 
     def explain(self, part: str, function: str, seen_probes: list, close: Close, failed: set[str]) -> list[Mutant]:
         """The mutants whose outputs on the probes are the student's (``seen_probes``: their values, in order)."""
+        seen_probes = seen_probes[: len(self.probes.get(function, []))]  # the ordinary probes (controlled ones follow)
         if not seen_probes or any(v is None for v in seen_probes):
             return []
         flat = flatten(seen_probes)
