@@ -1,7 +1,7 @@
 """Writing files whole, and one writer per output folder.
 
 :func:`write_atomic` writes a temporary file beside the target, flushes it to
-disk, then renames it over the target: a reader (or a run killed at any moment)
+disk (or leaves that to one :func:`sync` per run), then renames it over the target: a reader (or a run killed at any moment)
 sees the old file or the new one, never a part of either. :class:`OutputLock`
 holds ``OUT/.rnnkit.lock`` (``fcntl.flock``) for the whole run; a second run
 into the same folder stops with a message naming the first.
@@ -19,8 +19,13 @@ from pathlib import Path
 LOCK_FILE = ".rnnkit.lock"
 
 
-def write_atomic(path: Path, text: str | bytes) -> Path:
-    """Write ``text`` to ``path`` whole: a temporary file in the same folder, fsync, then rename over ``path``."""
+def write_atomic(path: Path, text: str | bytes, *, durable: bool = True) -> Path:
+    """Write ``text`` to ``path`` whole: a temporary file in the same folder, fsync, then rename over ``path``.
+
+    ``durable=False`` skips the fsync: the file is still whole for every reader and after any kill
+    of the run, but a power cut may lose it. For the many per-student files, written as each
+    student is graded, the run syncs once before its manifest says it is complete (:func:`sync`).
+    """
     path = Path(path)
     data = text.encode("utf-8") if isinstance(text, str) else text
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=path.parent)
@@ -28,7 +33,8 @@ def write_atomic(path: Path, text: str | bytes) -> Path:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.replace(temporary, path)
     except BaseException:
         try:
@@ -37,6 +43,11 @@ def write_atomic(path: Path, text: str | bytes) -> Path:
             pass
         raise
     return path
+
+
+def sync() -> None:
+    """Flush every file written so far to disk (once per run, instead of an fsync per student file)."""
+    os.sync()
 
 
 def remove_temporaries(folder: Path) -> None:

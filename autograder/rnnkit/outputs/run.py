@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..course import Course
-from .files import OutputLock, now, remove_temporaries, write_atomic
+from .files import OutputLock, now, remove_temporaries, sync, write_atomic
 from .safe import id_problem, shown_name
 from .store import (
     RECORD, STUDENTS, fingerprint, load_kept, read_manifest, record_of, student_folder, submission_digest,
@@ -64,7 +64,7 @@ def _write_one(student, course: Course, out_dir: Path, digest: str, finger: str)
 
     folder = student_folder(out_dir, student.student)
     files = write_student(student, course, folder)
-    write_atomic(folder / RECORD, json.dumps(record_of(student, digest, finger, files), indent=1, ensure_ascii=False) + "\n")
+    write_atomic(folder / RECORD, json.dumps(record_of(student, digest, finger, files), indent=1, ensure_ascii=False) + "\n", durable=False)
 
 
 def _class_files(students: list, course: Course, out_dir: Path, state: dict) -> list[Path]:
@@ -147,6 +147,7 @@ def grade_into(
         everyone = [fresh.get(s.student) or kept[s.student] for s in accepted if s.student in fresh or s.student in kept]
         ids = [s.student for s in everyone]
         state = {"complete": True, "started": started, "refused": refused, "seed": seed}
+        sync()  # every student's files are on disk before the run says it is complete
         written = _class_files(everyone, course, out_dir, state)
         write_manifest(out_dir, course, seed, started=started, complete=True, students=ids, refused=refused)
     return RunSummary(written, everyone, list(fresh), list(kept), removed, refused, repaired)
@@ -162,6 +163,7 @@ def write_all(students: list, course: Course, out_dir: Path, *, seed) -> list[Pa
         for student in students:
             _write_one(student, course, out_dir, "", finger)
         _remove_stale(out_dir, {s.student for s in students})
+        sync()
         written = _class_files(students, course, out_dir, {"complete": True, "started": started, "refused": [], "seed": seed})
         write_manifest(out_dir, course, seed, started=started, complete=True, students=[s.student for s in students], refused=[])
     return written
