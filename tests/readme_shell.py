@@ -87,8 +87,9 @@ class Shell:
     folder and the exported environment it leaves are kept for the next line.
     """
 
-    def __init__(self, cwd: Path, state: Path, allowed: list[str], **env: str) -> None:
-        self.cwd = cwd
+    def __init__(self, home: Path, state: Path, allowed: list[str], **env: str) -> None:
+        self.home = home
+        self.cwd = home
         self.env = {**bare_environment(), **env}
         self.state = state
         self.state.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,9 @@ from .conftest import ROOT, make_class, reference_source
 from .ecosystem_helpers import wrong_source
 from .readme_shell import Shell, copy_of_the_kit, readme_commands
 
+CANVAS = 'rnnkit export lms --grades grades/grades.csv --roster roster.csv --format canvas --out canvas.csv --assignment "RNN kit (4711)"'
+MOODLE = 'rnnkit export lms --grades grades/grades.csv --roster roster.csv --format moodle --out moodle.csv --assignment "RNN kit"'
+
 #: README commands each test of this file runs, in order.
 RUN_HERE = {
     "test_quick_start_grades_the_example_class": ["make grade"],
@@ -35,8 +38,8 @@ RUN_HERE = {
         ".venv/bin/rnnkit grade CLASS_DIR --out grades",
         ".venv/bin/rnnkit report grades",
         ".venv/bin/rnnkit demo",
-        'rnnkit export lms --grades grades/grades.csv --roster roster.csv --format canvas --out canvas.csv --assignment "RNN kit (4711)"',
-        'rnnkit export lms --grades grades/grades.csv --roster roster.csv --format moodle --out moodle.csv --assignment "RNN kit"',
+        CANVAS,
+        MOODLE,
         "rnnkit export gradescope --out autograder.zip",
     ],
     "test_nbgrader_flow": [
@@ -74,9 +77,7 @@ SMALL_DEMO = {"RNNKIT_DEMO_STEPS": "6", "RNNKIT_DEMO_HIDDEN": "8", "RNNKIT_DEMO_
 @pytest.fixture
 def shell(request, tmp_path):
     """A terminal in a fresh copy of the kit, for the commands of this test's row of RUN_HERE."""
-    kit = copy_of_the_kit(tmp_path / "kit")
-    terminal = Shell(kit, tmp_path / "shell-state", RUN_HERE[request.node.name], **SMALL_DEMO)
-    terminal.kit = kit
+    terminal = Shell(copy_of_the_kit(tmp_path / "kit"), tmp_path / "shell-state", RUN_HERE[request.node.name], **SMALL_DEMO)
     yield terminal
     assert terminal.ran == RUN_HERE[request.node.name], "every command of the row, in order"
 
@@ -112,7 +113,7 @@ def test_a_new_shell_block_is_found_with_its_commands():
 
 def test_quick_start_grades_the_example_class(shell, course):
     result = shell.run("make grade")
-    grades = shell.kit / "grades"
+    grades = shell.home / "grades"
     rows = {row["student"]: row for row in _csv_rows(grades / "grades.csv")}
     assert set(rows) == {"alice", "bob", "carol", "mallory"}
     assert float(rows["alice"]["total"]) == sum(f.points for f in course.functions), "alice hands in the reference: every point, bonus too"
@@ -126,7 +127,7 @@ def test_student_checks_from_a_terminal(shell, course):
     untouched = shell.run(".venv/bin/rnnkit check bptt", expect=1)
     assert f"0 of {functions} functions of bptt pass their public checks." in untouched.stdout
     assert "NOT IMPLEMENTED YET" in untouched.stdout
-    mine = shell.kit / "path" / "to" / "my" / "bptt.py"
+    mine = shell.home / "path" / "to" / "my" / "bptt.py"
     mine.parent.mkdir(parents=True)
     mine.write_text(reference_source(course, "bptt"), encoding="utf-8")
     solved = shell.run(".venv/bin/rnnkit check bptt path/to/my/bptt.py")
@@ -134,7 +135,7 @@ def test_student_checks_from_a_terminal(shell, course):
 
 
 def test_instructor_commands(shell, course):
-    kit = shell.kit
+    kit = shell.home
     assert re.search(rf"course.yml is valid: {len(course.parts)} parts", shell.run(".venv/bin/rnnkit validate").stdout)
     for command in (".venv/bin/rnnkit build", "make build"):
         (kit / "assignments" / "bptt.ipynb").unlink()
@@ -164,12 +165,11 @@ def test_instructor_commands(shell, course):
         "ann,Ann Lee,S1,Ann,Lee,ann@example.org\nben,Ben Okafor,S2,Ben,Okafor,ben@example.org\n",
         encoding="utf-8",
     )
-    canvas_command, moodle_command = RUN_HERE["test_instructor_commands"][6:8]
-    shell.run(canvas_command)
+    shell.run(CANVAS)
     canvas = list(csv.reader(open(kit / "canvas.csv", newline="", encoding="utf-8")))
     assert canvas[0][:3] == ["Student", "ID", "SIS User ID"] and canvas[0][-1] == "RNN kit (4711)"
     assert canvas[1][0].strip() == "Points Possible" and {row[2]: row[-1] for row in canvas[2:]} == {"S1": f"{full:g}", "S2": rows["ben"]["total"]}
-    shell.run(moodle_command)
+    shell.run(MOODLE)
     moodle = _csv_rows(kit / "moodle.csv")
     assert {row["Email address"]: row["RNN kit"] for row in moodle} == {"ann@example.org": f"{full:g}", "ben@example.org": rows["ben"]["total"]}
 
@@ -186,7 +186,7 @@ def test_nbgrader_flow(shell, course):
     assert shell.env["VIRTUAL_ENV"], "the venv is active"
     shell.run("rnnkit export nbgrader --out nbgrader-course")
     shell.run("cd nbgrader-course")
-    home = shell.kit / "nbgrader-course"
+    home = shell.home / "nbgrader-course"
     assert shell.cwd == home
     shell.run("nbgrader generate_assignment rnn")
     release = home / "release" / "rnn"
@@ -198,7 +198,7 @@ def test_nbgrader_flow(shell, course):
     shutil.copy(release / "rnn_forward.ipynb", submitted)
     (submitted / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
     (submitted / "submission_secret.txt").write_text("c3" * 64)
-    exchange = shell.kit.parent / "exchange"
+    exchange = shell.home.parent / "exchange"
     exchange.mkdir()
     with open(home / "nbgrader_config.py", "a", encoding="utf-8") as config:
         config.write(f"c.Exchange.root = {str(exchange)!r}  # the course's exchange\n")
@@ -219,12 +219,12 @@ def test_nbgrader_flow(shell, course):
 def test_otter_flow(shell, course):
     shell.prepare(". .venv/bin/activate")
     shell.run("rnnkit export otter --out masters")
-    assert (shell.kit / "masters" / "rnn_forward" / "rnn_forward.ipynb").is_file()
+    assert (shell.home / "masters" / "rnn_forward" / "rnn_forward.ipynb").is_file()
     shell.run("otter assign masters/rnn_forward/rnn_forward.ipynb dist/rnn_forward")
-    dist = shell.kit / "dist" / "rnn_forward"
+    dist = shell.home / "dist" / "rnn_forward"
     assert len(list((dist / "autograder").glob("rnn_forward-autograder_*.zip"))) == 1
-    shutil.copy(dist / "student" / "rnn_forward.ipynb", shell.kit / "submission.ipynb")
+    shutil.copy(dist / "student" / "rnn_forward.ipynb", shell.home / "submission.ipynb")
     shell.run("otter run -a dist/rnn_forward/autograder/rnn_forward-autograder_*.zip submission.ipynb")
-    results = json.loads((shell.kit / "results.json").read_text())
+    results = json.loads((shell.home / "results.json").read_text())
     scored = [test for test in results["tests"] if test.get("max_score")]
     assert scored and sum(test["score"] for test in scored) == 0, "the untouched notebook scores 0"
