@@ -39,6 +39,7 @@ def run_bare(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return result
 
 ASSIGNMENT = "rnn"
+SUBMISSION_SECRET = {"alice": "a1" * 64, "bob": "b2" * 64}
 HANDED_IN = ("rnn_forward", "bptt")
 CHEAT = 'get_ipython().input_transformers_post.append(lambda lines: ["pass\\n"])  # every later cell, tests included, becomes `pass`\n'
 
@@ -95,7 +96,9 @@ def graded(nbgrader_course, course):
     for student, wrong in (("alice", False), ("bob", True)):
         folder = root / "submitted" / student / ASSIGNMENT
         shutil.copytree(release, folder)
+        # What `nbgrader collect` keeps beside a submission (release_feedback needs both).
         (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
+        (folder / "submission_secret.txt").write_text(SUBMISSION_SECRET[student])
         for part in [p.name for p in course.parts]:
             if part in HANDED_IN:
                 nbformat.write(_filled(release, course, part, wrong), folder / f"{part}.ipynb")
@@ -224,3 +227,14 @@ def test_generate_feedback_after_rnnkit_grade_shows_the_kits_scores_and_words(gr
 
 def test_rnnkit_grade_nbgrader_prints_no_sqlalchemy_warnings(graded):
     assert "SAWarning" not in graded["kit_output"], graded["kit_output"][-2000:]
+
+
+def test_release_feedback_after_rnnkit_grade_reaches_the_exchange(graded, nbgrader_course, tmp_path):
+    from nbgrader.utils import notebook_hash
+
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    run_bare([str(BIN / "nbgrader"), "release_feedback", ASSIGNMENT, "--student", "dana", f"--Exchange.root={exchange}"], cwd=nbgrader_course)
+    released = {p.name for p in (exchange / "rnnkit" / "feedback").iterdir()}
+    # dana's files are bob's: his secret names the feedback students fetch.
+    assert released == {f"{notebook_hash(secret=SUBMISSION_SECRET['bob'], notebook_id=part)}.html" for part in HANDED_IN}

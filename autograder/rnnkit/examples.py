@@ -65,7 +65,6 @@ def example_class(course: Course, scratch: Path) -> Path:
     hostile = resources.files(__package__).joinpath("example_class", "mallory")
     (root / "mallory").mkdir(parents=True, exist_ok=True)
     for entry in hostile.iterdir():
-        if not entry.is_file():  # a __pycache__ left by byte-compiling the kit
-            continue
-        (root / "mallory" / entry.name).write_bytes(entry.read_bytes())
+        if entry.is_file():  # not the __pycache__ a byte-compiled install leaves beside them
+            (root / "mallory" / entry.name).write_bytes(entry.read_bytes())
     return root

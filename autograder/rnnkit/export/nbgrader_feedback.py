@@ -69,6 +69,11 @@ def feedback_notebook(released: nbformat.NotebookNode, submitted: Path, student)
     return notebook
 
 
+#: What nbgrader's exchange puts beside a collected submission, and nbgrader autograde copies on:
+#: ``nbgrader release_feedback`` needs both (the time, and the secret it names the feedback by).
+EXCHANGE_FILES = ("timestamp.txt", "submission_secret.txt")
+
+
 def write_autograded(coursedir, assignment: str, parts: list[str], students, folders: dict[str, Path]) -> list[str]:
     """Write ``autograded/<student>/<assignment>/<part>.ipynb`` for every part a student handed in.
 
@@ -90,7 +95,8 @@ def write_autograded(coursedir, assignment: str, parts: list[str], students, fol
                 continue
             target.mkdir(parents=True, exist_ok=True)
             nbformat.write(feedback_notebook(notebook, source, student), target / f"{part}.ipynb")
-        timestamp = submitted / "timestamp.txt"
-        if target.is_dir() and timestamp.is_file() and not timestamp.is_symlink():
-            shutil.copyfile(timestamp, target / "timestamp.txt")
+        for name in EXCHANGE_FILES:
+            kept = submitted / name
+            if target.is_dir() and kept.is_file() and not kept.is_symlink():
+                shutil.copyfile(kept, target / name)
     return [part for part in parts if part not in released]
