@@ -269,7 +269,7 @@ def sandbox_words(root: Path, mode: str, course: Course | None = None) -> str:
     if course is None:  # setup.sh asks before any grading: the course is the zip's own
         course = load_course(source / "kit") if (source / "kit" / "course.yml").is_file() else load_course()
     layers = available_layers(course.limits.__dict__, uid, [str(source), str(kit)])
-    words = describe(mode, (["uid"] if uid is not None else []) + layers)
+    words = describe(mode, layers)  # "uid" is among them when the workers get a uid of their own
     if mode == "none":
         return f"{words}; student code runs as the grader's own user"
     locked = [f"{p} is readable by root only" if private(p) else f"{p} is readable by others: run setup.sh as root" for p in (source, kit)]
