@@ -5,7 +5,8 @@ runs is ``rnnkit.grading.grade_class`` itself:
 
 * ``CaseSet.draw``: the hidden cases of one task and the reference's answers;
 * ``Pool.__init__``: starting the zygotes; ``Pool.run``: running every task;
-* ``ZygoteHandle.run``: one task, as the grader sees it;
+* ``ZygoteHandle.begin`` to the end of ``finish``: one task, as the grader sees it (the next task's
+  hand-over and draw overlap it);
 * ``TaskScorer.frame`` / ``.end``: scoring a task's data as it arrives;
 * ``Diagnoser.diagnose_part``: naming the mistakes of a task's functions.
 
@@ -167,15 +168,21 @@ def profile_grade(class_dir: Path, out_dir: Path, plan: dict, jobs: int, seed: i
         def run(self, tasks, consumer_for, on_error):
             return timers.timed(RUN, super().run, profile=False)(tasks, consumer_for, on_error)
 
-    original_run = pool_module.ZygoteHandle.run
+    original_begin, original_finish = pool_module.ZygoteHandle.begin, pool_module.ZygoteHandle.finish
+    begun: dict[int, float] = {}
 
-    def run_task(handle, task, consumer):
-        started = time.perf_counter()
+    def begin_task(handle, task):
+        running = original_begin(handle, task)
+        begun[id(running)] = time.perf_counter()
+        return running
+
+    def finish_task(handle, running, consumer, before_end=None):
         try:
-            return original_run(handle, task, consumer)
+            return original_finish(handle, running, consumer, before_end)
         finally:
+            task = running.task
             with lock:
-                task_seconds[plan[task.key[0]][task.part].kind].append(time.perf_counter() - started)
+                task_seconds[plan[task.key[0]][task.part].kind].append(time.perf_counter() - begun.pop(id(running)))
 
     patches = _Patches()
     patches.set(grading, "Pool", TimedPool)
@@ -183,7 +190,8 @@ def profile_grade(class_dir: Path, out_dir: Path, plan: dict, jobs: int, seed: i
     patches.set(TaskScorer, "frame", timers.timed(SCORE, TaskScorer.frame))
     patches.set(TaskScorer, "end", timers.timed(SCORE, TaskScorer.end))
     patches.set(Diagnoser, "diagnose_part", timers.timed(DIAGNOSE, Diagnoser.diagnose_part))
-    patches.set(pool_module.ZygoteHandle, "run", run_task)
+    patches.set(pool_module.ZygoteHandle, "begin", begin_task)
+    patches.set(pool_module.ZygoteHandle, "finish", finish_task)
     cpu0, busy0 = time.process_time(), busy_jiffies()
     started = time.perf_counter()
     try:

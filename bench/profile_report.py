@@ -88,7 +88,7 @@ def phase_lines(profile: Profile, students: int) -> list[str]:
     for name, seconds in profile.phases.items():
         where = " (*in `Pool.run`*)" if name in IN_POOL else ""
         lines.append(f"| {name}{where} | {profile.calls.get(name, 0)} | {seconds:.2f} | {seconds / students:.4f} |")
-    lines += ["", "Time of one task as the grader sees it (`ZygoteHandle.run`: hand over, run, score every frame, name the mistakes), by what was handed in:", ""]
+    lines += ["", "Time of one task as the grader sees it (`ZygoteHandle.begin` to the end of `finish`: hand over, run, score every frame, name the mistakes; the next task is drawn and handed over meanwhile), by what was handed in:", ""]
     lines += ["| handed in | files | mean s per file | total s |", "|---|---|---|---|"]
     for kind, _ in MIX:
         times = profile.task_seconds.get(kind, [])

@@ -161,7 +161,8 @@ def _compare_numbers(found: Any, expected: Any, tol: Tolerance, dims: dict[str, 
         relative = float(np.max(diff / (np.abs(expected_arr) + scale), initial=0.0))
     if not outside.any():
         return Verdict(True, error=relative)
-    worst = np.unravel_index(int(np.argmax(np.where(outside, diff / allowed, -1.0))), diff.shape)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        worst = np.unravel_index(int(np.argmax(np.where(outside, diff / allowed, -1.0))), diff.shape)
     if not exact:
         return Verdict(False, label + _value_free(found_f, expected_arr, outside, worst, scale, dims), relative)
     if is_scalar:
