@@ -64,7 +64,7 @@ def summary_lines(profile: Profile, anatomy: Anatomy, imports: Imports, students
         f"`calls.from_bytes`; {comparing:.2f} s comparing them, `compare` and `changed_arguments`), naming the mistakes "
         f"{diagnosis:.2f} s, and the rest, {waiting:.1f} s, mostly waiting for the workers. Per student at `--jobs 1` a reference "
         f"student takes {ref_nb:.3f} s in the sandbox, of which {empty:.3f} s is the fixed cost of five files and "
-        f"{raising - empty:.3f} s the forked call child of each of the {len(course.functions)} functions (below);",
+        f"{raising - empty:.3f} s calling each of the {len(course.functions)} functions, limits and results back (below);",
         f"- **writing the outputs** {outputs:.2f} s, everything else (loading the course, finding and reading the files) {rest:.2f} s.",
         "",
         "(An earlier version of this section said whether scoring ran *while* the sandbox worked. It always does now: each "
@@ -131,7 +131,7 @@ def anatomy_lines(anatomy: Anatomy, course: Course) -> list[str]:
         "",
         f"- **per file** (hand over the file and inputs as sealed memory files and a result pipe, fork a worker, confine it, "
         f"kill and sweep its processes, remove its files): {empty:.3f} s per student, {1000 * empty / parts:.1f} ms per file;",
-        f"- **per function** (a call child forked per function, limits, results back): {raising - empty:.3f} s per student, "
+        f"- **per function** (called by the worker itself, its own limits, results back; a call child only after a crash): {raising - empty:.3f} s per student, "
         f"{1000 * (raising - empty) / functions:.1f} ms per function;",
         f"- **notebook** (parse the JSON, IPython's transformer, run the theory cells): stub notebook vs raising module, {stub - raising:.3f} s; "
         f"reference notebook vs reference module, {ref_nb - ref_py:.3f} s;",
