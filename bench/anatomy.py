@@ -90,7 +90,8 @@ def sandbox_anatomy(course: Course, reps: int = 10) -> Anatomy:
     from rnnkit.grading import task_seconds
     from rnnkit.hidden_tests import CaseSet, References
     from rnnkit.sandbox.modes import best_mode
-    from rnnkit.sandbox.pool import Pool, Task
+    from rnnkit.sandbox.pool import Pool
+    from rnnkit.sandbox.tasks import Task
     from rnnkit.worker import calls, cells
 
     references = References(course)

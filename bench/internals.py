@@ -155,6 +155,7 @@ def profile_grade(class_dir: Path, out_dir: Path, plan: dict, jobs: int, seed: i
     from rnnkit.diagnosis import Diagnoser
     from rnnkit.report import write_class
     from rnnkit.sandbox import pool as pool_module
+    from rnnkit.sandbox import zygotes as zygotes_module
     from rnnkit.scoring import TaskScorer
 
     timers = _Timers()
@@ -168,7 +169,7 @@ def profile_grade(class_dir: Path, out_dir: Path, plan: dict, jobs: int, seed: i
         def run(self, tasks, consumer_for, on_error):
             return timers.timed(RUN, super().run, profile=False)(tasks, consumer_for, on_error)
 
-    original_begin, original_finish = pool_module.ZygoteHandle.begin, pool_module.ZygoteHandle.finish
+    original_begin, original_finish = zygotes_module.ZygoteHandle.begin, zygotes_module.ZygoteHandle.finish
     begun: dict[int, float] = {}
 
     def begin_task(handle, task):
@@ -190,8 +191,8 @@ def profile_grade(class_dir: Path, out_dir: Path, plan: dict, jobs: int, seed: i
     patches.set(TaskScorer, "frame", timers.timed(SCORE, TaskScorer.frame))
     patches.set(TaskScorer, "end", timers.timed(SCORE, TaskScorer.end))
     patches.set(Diagnoser, "diagnose_part", timers.timed(DIAGNOSE, Diagnoser.diagnose_part))
-    patches.set(pool_module.ZygoteHandle, "begin", begin_task)
-    patches.set(pool_module.ZygoteHandle, "finish", finish_task)
+    patches.set(zygotes_module.ZygoteHandle, "begin", begin_task)
+    patches.set(zygotes_module.ZygoteHandle, "finish", finish_task)
     cpu0, busy0 = time.process_time(), busy_jiffies()
     started = time.perf_counter()
     try:

@@ -198,7 +198,8 @@ def _memory_holds(pid: int, needles: list[bytes]) -> list[bytes]:
 def test_the_zygote_never_holds_a_students_file_or_result(course, tmp_path):
     from rnnkit.grading import Task
     from rnnkit.hidden_tests import CaseSet, References
-    from rnnkit.sandbox.pool import Pool, TaskEnd
+    from rnnkit.sandbox.pool import Pool
+    from rnnkit.sandbox.tasks import TaskEnd
 
     part = course.part("rnn_forward")
     value = 12345.678901234
@@ -370,7 +371,7 @@ def test_the_uid_sandbox_leaves_no_files_behind(grade, course):
 def test_stopping_or_killing_the_sweeper_costs_nobody_else(grade, course, monkeypatch, landlock):
     """Workers share their uid with the zygote's sweeper: without Landlock's signal scope they can
     stop or kill it. The zygote then sweeps with a fresh process, and later students lose nothing."""
-    from rnnkit.sandbox.pool import ZygoteHandle
+    from rnnkit.sandbox.zygotes import ZygoteHandle
 
     if not landlock:
         monkeypatch.setattr(ZygoteHandle, "disabled_layers", ("landlock",))

@@ -116,7 +116,7 @@ def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None, fu
     from .outputs.run import grade_into
     from .report import print_tables
     from .sandbox.modes import MODE_WORDS, best_mode
-    from .sandbox.pool import SandboxError
+    from .sandbox.tasks import SandboxError
 
     course = _course()
     jobs = jobs or os.cpu_count() or 1

@@ -26,7 +26,8 @@ from .diagnosis.further import explain_further
 from .hidden_tests import CaseSet, HiddenTests, Probes, References  # noqa: F401 - HiddenTests: for the exports and tests
 from .mutants.match import OPERATOR_NAMES, GeneratedModels, name_generated
 from .results import CaseOutcome, FunctionResult, PartNotes, StudentResult  # noqa: F401 - the results' home is .results
-from .sandbox.pool import Pool, Task
+from .sandbox.pool import Pool
+from .sandbox.tasks import Task
 from .scoring import TaskScorer, drop_outputs
 from .secret import course_secret, task_seed
 

@@ -1,11 +1,11 @@
 """Scoring one task as its data arrives: checked frames in, a result per function out.
 
 A :class:`TaskScorer` is the consumer of one task's data frames
-(:mod:`rnnkit.sandbox.pool`). Each case's result is decoded (with a size cap
+(:mod:`rnnkit.sandbox.zygotes`). Each case's result is decoded (with a size cap
 derived from the expected answer) and compared the moment it arrives; the
 outputs are kept until the task ends (for the diagnosis of the functions that
 lost credit) and dropped once their mistakes are named. How the task ended comes from the trusted side only
-(:class:`~rnnkit.sandbox.pool.TaskEnd`): a worker's frames can say nothing about
+(:class:`~rnnkit.sandbox.tasks.TaskEnd`): a worker's frames can say nothing about
 any other task, and nothing about deadlines.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from .compare import Verdict, changed_arguments, compare, describe, length_names
 from .course import Course, Function, Limits
 from .results import CaseOutcome, FunctionResult, PartNotes
 from .hidden_tests import CaseSet
-from .sandbox.pool import Task, TaskEnd
+from .sandbox.tasks import Task, TaskEnd
 from .spec import ARGUMENTS, RETURNS
 from .worker import calls
 

@@ -1,6 +1,6 @@
 """The zygote: a clean process, inside the sandbox, that forks one worker per task.
 
-Started by :mod:`rnnkit.sandbox.pool` (in bubblewrap when it works), it talks
+Started by :mod:`rnnkit.sandbox.zygotes` (in bubblewrap when it works), it talks
 to the grader on one control socket only, and never runs student code. For
 each task the grader sends a control message and three file descriptors: the
 student's file, the task's hidden inputs (both sealed memory files) and the
@@ -21,14 +21,12 @@ Run as ``python -I -m rnnkit.worker.zygote CONTROL_FD``.
 """
 from __future__ import annotations
 
-import ctypes
 import gc
 import os
 import select
 import shutil
 import signal
 import socket
-import stat
 import sys
 import tempfile
 import time
@@ -51,17 +49,10 @@ import random  # noqa: E402,F401
 import numpy as np  # noqa: E402
 
 from rnnkit.worker import calls, cells, confine, frames, runner, shims  # noqa: E402
-
-_libc = ctypes.CDLL(None, use_errno=True)
-PR_SET_DUMPABLE = 4
-PR_SET_CHILD_SUBREAPER = 36
-PR_SET_PDEATHSIG = 1
-#: World-writable places where a uid of its own may leave files; swept after every task.
-SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
-
-
-def _prctl(option: int, value: int) -> None:
-    _libc.prctl(option, value, 0, 0, 0)
+from rnnkit.worker.processes import (  # noqa: E402
+    PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, PR_SET_PDEATHSIG, Sweeper, become_uid, close_all_but, count_own_processes,
+    descendants, kill, prctl, reap, sweep_as_uid,
+)
 
 
 class GraderGone(Exception):
@@ -151,12 +142,12 @@ class Zygote:
             while True:
                 remaining = min(deadline, function_deadline) - time.monotonic()
                 if remaining <= 0:
-                    _kill(pid)
+                    kill(pid)
                     os.waitpid(pid, 0)
                     return {"status": "timeout"}, current
                 ready, _, _ = select.select(watch, [], [], remaining)
                 if self.control in ready:
-                    _kill(pid)
+                    kill(pid)
                     os.waitpid(pid, 0)
                     raise GraderGone()
                 if pidfd in ready:
@@ -185,9 +176,9 @@ class Zygote:
         progress_fd = fds[3] if len(fds) > 3 else None
         self.control.close()
         os.setsid()
-        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        _prctl(PR_SET_DUMPABLE, 0)
-        _close_all_but([*fds, *self.confinement.open_fds()])
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        prctl(PR_SET_DUMPABLE, 0)
+        close_all_but([*fds, *self.confinement.open_fds()])
         self.confinement.drop_uid()
         os.chdir(workdir)
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -200,7 +191,7 @@ class Zygote:
         for var in ("HOME", "TMPDIR", "MPLCONFIGDIR", "XDG_CACHE_HOME"):
             os.environ[var] = workdir
         # With a uid of its own, the only other process of the uid is the sweeper.
-        self.confinement.set_limits(self.sweeper.processes if self.uid is not None else _count_own_processes())
+        self.confinement.set_limits(self.sweeper.processes if self.uid is not None else count_own_processes())
         self.confinement.restrict()
         sys.stdout = open(1, "w", closefd=False)
         sys.stderr = open(2, "w", closefd=False)
@@ -224,8 +215,8 @@ class Zygote:
         sweeper = os.fork()  # the sweeper is gone or stuck (a worker without Landlock's signal scope stopped it)
         if sweeper == 0:
             try:
-                _become_uid(self.uid)
-                _sweep_as_uid(self.uid, workdir)
+                become_uid(self.uid)
+                sweep_as_uid(self.uid, workdir)
             finally:
                 os._exit(0)
         os.waitpid(sweeper, 0)
@@ -238,13 +229,13 @@ class Zygote:
 
     def _kill_descendants(self) -> None:
         for _ in range(20):
-            descendants = [pid for pid in _descendants(os.getpid()) if pid != self.sweeper.pid]
-            if not descendants:
+            running = [pid for pid in descendants(os.getpid()) if pid != self.sweeper.pid]
+            if not running:
                 break
-            for child in descendants:
-                _kill(child)
-            _reap()
-        _reap()
+            for child in running:
+                kill(child)
+            reap()
+        reap()
 
     def _sweep(self, workdir: str) -> None:
         """Kill everything the task started; remove what it wrote."""
@@ -261,116 +252,10 @@ class Zygote:
     def close(self) -> None:
         self._sweep_uid()
         self.sweeper.stop()
-        for child in _descendants(os.getpid()):
-            _kill(child)
-        _reap()
+        for child in descendants(os.getpid()):
+            kill(child)
+        reap()
         shutil.rmtree(self.work_root, ignore_errors=True)
-
-
-# --------------------------------------------------------------------------- the sweeper
-
-
-class Sweeper:
-    """A process of the worker's uid, forked once, that sweeps after every task on request.
-
-    Sweeping after a task means, as the uid: kill every process of the uid (``kill(-1)`` spares
-    the sender), and remove its files in ``/tmp``, ``/var/tmp``, ``/dev/shm`` and its work
-    folder. Forking a sweeper per task cost milliseconds; this one answers in a fraction.
-    Student code runs as the same uid, so the sweeper cannot be *trusted* to stay: it is not
-    dumpable (no ``/proc/PID/mem`` or ``/proc/PID/fd`` for the uid, no ptrace), Landlock's signal
-    scope (ABI 6) keeps workers from signalling it where the kernel has it, and when it dies or
-    does not answer in time the zygote kills it, sweeps with a fresh fork and starts another.
-    It reads requests only from the zygote, on a pipe no worker holds.
-    """
-
-    REPLY_SECONDS = 5.0
-
-    def __init__(self, uid: int | None):
-        self.uid = uid
-        self.pid: int | None = None
-        self.requests = self.replies = -1
-        self.start()
-
-    @property
-    def processes(self) -> int:
-        return 1 if self.pid is not None else 0
-
-    def start(self) -> None:
-        self.stop()
-        if self.uid is None:
-            return
-        request_r, request_w = os.pipe()
-        reply_r, reply_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                _close_all_but([request_r, reply_w])  # the control socket above all
-                _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-                _become_uid(self.uid)
-                _prctl(PR_SET_DUMPABLE, 0)  # after setuid, which resets it
-                _serve_sweeps(self.uid, request_r, reply_w)
-            finally:
-                os._exit(0)
-        os.close(request_r)
-        os.close(reply_w)
-        self.pid, self.requests, self.replies = pid, request_w, reply_r
-
-    def sweep(self, workdir: str | None) -> bool:
-        """Ask for a sweep and wait for it; ``False`` when the sweeper did not do it."""
-        if self.pid is None:
-            return False
-        request = (workdir or "").encode() + b"\n"
-        try:
-            os.write(self.requests, request)
-            ready, _, _ = select.select([self.replies], [], [], self.REPLY_SECONDS)
-            if ready and os.read(self.replies, 1) == b"k":
-                return True
-        except OSError:
-            pass
-        self.stop()
-        return False
-
-    def stop(self) -> None:
-        if self.pid is None:
-            return
-        _kill(self.pid)
-        try:
-            os.waitpid(self.pid, 0)
-        except ChildProcessError:
-            pass
-        os.close(self.requests)
-        os.close(self.replies)
-        self.pid = None
-
-
-def _become_uid(uid: int) -> None:
-    os.setgroups([])
-    os.setgid(uid)
-    os.setuid(uid)
-
-
-def _sweep_as_uid(uid: int, workdir: str | None) -> None:
-    for _ in range(4):
-        try:
-            os.kill(-1, signal.SIGKILL)  # every process of this uid but ourselves
-        except ProcessLookupError:
-            break
-    for place in SHARED_WRITABLE:
-        _remove_owned(place, uid)
-    if workdir:
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _serve_sweeps(uid: int, requests: int, replies: int) -> None:
-    """The sweeper's loop: one line per request (a work folder, or empty), ``k`` when done."""
-    with os.fdopen(requests, "rb", buffering=0) as lines:
-        for line in iter(lines.readline, b""):
-            workdir = line.rstrip(b"\n").decode(errors="replace")
-            _sweep_as_uid(uid, workdir or None)
-            os.write(replies, b"k")
-
-
-# --------------------------------------------------------------------------- helpers
 
 
 def _last_progress(progress_r: int, current: int | None, finished: bool) -> tuple[int | None, bool]:
@@ -382,15 +267,6 @@ def _last_progress(progress_r: int, current: int | None, finished: bool) -> tupl
         return current, finished
     moved, done, _ = runner.advance(marks, -1 if current is None else current, runner.ALL_DONE)
     return (None if moved == -1 else moved), finished or done
-
-
-def _close_all_but(keep: list[int]) -> None:
-    """Close every descriptor from 3 on but ``keep``."""
-    low = 3
-    for fd in sorted(keep):
-        os.closerange(low, fd)
-        low = fd + 1
-    os.closerange(low, 4096)
 
 
 def _read_all(fd: int) -> bytes:
@@ -410,85 +286,6 @@ def _file_size(path: str) -> int:
         return 0
 
 
-def _remove_owned(place: str, uid: int) -> None:
-    """Remove every entry of ``place`` owned by ``uid`` (run as that uid: it can remove only its own).
-
-    Only folders anyone may write to are searched further: the uid can have created nothing elsewhere.
-    """
-    try:
-        entries = list(os.scandir(place))
-    except OSError:
-        return
-    for entry in entries:
-        try:
-            info = entry.stat(follow_symlinks=False)
-        except OSError:
-            continue
-        is_dir = stat.S_ISDIR(info.st_mode)
-        if info.st_uid == uid:
-            if is_dir:
-                shutil.rmtree(entry.path, ignore_errors=True)
-            else:
-                try:
-                    os.unlink(entry.path)
-                except OSError:
-                    pass
-        elif is_dir and info.st_mode & stat.S_IWOTH:
-            _remove_owned(entry.path, uid)
-
-
-def _kill(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _count_own_processes() -> int:
-    uid = os.getuid()
-    count = 0
-    for entry in os.listdir("/proc"):
-        try:
-            if entry.isdigit() and os.stat(f"/proc/{entry}").st_uid == uid:
-                count += 1
-        except OSError:
-            pass
-    return count
-
-
-def _descendants(root: int) -> list[int]:
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # The command name may contain spaces and parentheses: parse after the last ')'.
-        fields = stat[stat.rfind(b")") + 2 :].split()
-        parents[int(entry)] = int(fields[1])
-    found, frontier = [], [root]
-    while frontier:
-        parent = frontier.pop()
-        for pid, ppid in parents.items():
-            if ppid == parent:
-                found.append(pid)
-                frontier.append(pid)
-    return found
-
-
-def _reap() -> None:
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
 def _warm_up() -> None:
     """Run every code path a worker uses once, so that all its lazy imports happen now."""
     source = cells.read_cells("%time x = 1\nraise ValueError('warm')\n".encode("utf-8-sig"), "warm.py")
@@ -501,8 +298,8 @@ def _warm_up() -> None:
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[1]))
     _warm_up()
-    _prctl(PR_SET_CHILD_SUBREAPER, 1)
-    _prctl(PR_SET_DUMPABLE, 0)
+    prctl(PR_SET_CHILD_SUBREAPER, 1)
+    prctl(PR_SET_DUMPABLE, 0)
     config, _ = frames.recv_control(control, deadline=time.monotonic() + 60)
     if config.get("event") != "config":
         raise SystemExit("rnnkit zygote: expected a config message first")

@@ -1,0 +1,216 @@
+"""The processes of a task, as the zygote sees them: the uid's sweeper, killing, reaping.
+
+Trusted code of the zygote (never run by a worker after student code). With a uid of
+its own, everything a task started is swept as that uid by a :class:`Sweeper`; the
+zygote itself kills its descendants (it is a child subreaper) and reaps them.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import select
+import shutil
+import signal
+import stat
+
+_libc = ctypes.CDLL(None, use_errno=True)
+PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_PDEATHSIG = 1
+#: World-writable places where a uid of its own may leave files; swept after every task.
+SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def prctl(option: int, value: int) -> None:
+    _libc.prctl(option, value, 0, 0, 0)
+
+
+class Sweeper:
+    """A process of the worker's uid, forked once, that sweeps after every task on request.
+
+    Sweeping after a task means, as the uid: kill every process of the uid (``kill(-1)`` spares
+    the sender), and remove its files in ``/tmp``, ``/var/tmp``, ``/dev/shm`` and its work
+    folder. Forking a sweeper per task cost milliseconds; this one answers in a fraction.
+    Student code runs as the same uid, so the sweeper cannot be *trusted* to stay: it is not
+    dumpable (no ``/proc/PID/mem`` or ``/proc/PID/fd`` for the uid, no ptrace), Landlock's signal
+    scope (ABI 6) keeps workers from signalling it where the kernel has it, and when it dies or
+    does not answer in time the zygote kills it, sweeps with a fresh fork and starts another.
+    It reads requests only from the zygote, on a pipe no worker holds.
+    """
+
+    REPLY_SECONDS = 5.0
+
+    def __init__(self, uid: int | None):
+        self.uid = uid
+        self.pid: int | None = None
+        self.requests = self.replies = -1
+        self.start()
+
+    @property
+    def processes(self) -> int:
+        return 1 if self.pid is not None else 0
+
+    def start(self) -> None:
+        self.stop()
+        if self.uid is None:
+            return
+        request_r, request_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                close_all_but([request_r, reply_w])  # the control socket above all
+                prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+                become_uid(self.uid)
+                prctl(PR_SET_DUMPABLE, 0)  # after setuid, which resets it
+                _serve_sweeps(self.uid, request_r, reply_w)
+            finally:
+                os._exit(0)
+        os.close(request_r)
+        os.close(reply_w)
+        self.pid, self.requests, self.replies = pid, request_w, reply_r
+
+    def sweep(self, workdir: str | None) -> bool:
+        """Ask for a sweep and wait for it; ``False`` when the sweeper did not do it."""
+        if self.pid is None:
+            return False
+        request = (workdir or "").encode() + b"\n"
+        try:
+            os.write(self.requests, request)
+            ready, _, _ = select.select([self.replies], [], [], self.REPLY_SECONDS)
+            if ready and os.read(self.replies, 1) == b"k":
+                return True
+        except OSError:
+            pass
+        self.stop()
+        return False
+
+    def stop(self) -> None:
+        if self.pid is None:
+            return
+        kill(self.pid)
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        os.close(self.requests)
+        os.close(self.replies)
+        self.pid = None
+
+
+def become_uid(uid: int) -> None:
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+
+
+def sweep_as_uid(uid: int, workdir: str | None) -> None:
+    for _ in range(4):
+        try:
+            os.kill(-1, signal.SIGKILL)  # every process of this uid but ourselves
+        except ProcessLookupError:
+            break
+    for place in SHARED_WRITABLE:
+        remove_owned(place, uid)
+    if workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _serve_sweeps(uid: int, requests: int, replies: int) -> None:
+    """The sweeper's loop: one line per request (a work folder, or empty), ``k`` when done."""
+    with os.fdopen(requests, "rb", buffering=0) as lines:
+        for line in iter(lines.readline, b""):
+            workdir = line.rstrip(b"\n").decode(errors="replace")
+            sweep_as_uid(uid, workdir or None)
+            os.write(replies, b"k")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def close_all_but(keep: list[int]) -> None:
+    """Close every descriptor from 3 on but ``keep``."""
+    low = 3
+    for fd in sorted(keep):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, 4096)
+
+
+def remove_owned(place: str, uid: int) -> None:
+    """Remove every entry of ``place`` owned by ``uid`` (run as that uid: it can remove only its own).
+
+    Only folders anyone may write to are searched further: the uid can have created nothing elsewhere.
+    """
+    try:
+        entries = list(os.scandir(place))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        is_dir = stat.S_ISDIR(info.st_mode)
+        if info.st_uid == uid:
+            if is_dir:
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                try:
+                    os.unlink(entry.path)
+                except OSError:
+                    pass
+        elif is_dir and info.st_mode & stat.S_IWOTH:
+            remove_owned(entry.path, uid)
+
+
+def kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def count_own_processes() -> int:
+    uid = os.getuid()
+    count = 0
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and os.stat(f"/proc/{entry}").st_uid == uid:
+                count += 1
+        except OSError:
+            pass
+    return count
+
+
+def descendants(root: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # The command name may contain spaces and parentheses: parse after the last ')'.
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        parents[int(entry)] = int(fields[1])
+    found, frontier = [], [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent:
+                found.append(pid)
+                frontier.append(pid)
+    return found
+
+
+def reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
