@@ -51,7 +51,7 @@ check = make_check("gru", globals())
 # product. As in Part 4, the first $H$ columns of each weight matrix act on
 # the state and the last $D$ columns on the input.
 # The exact names, arguments and shapes are in the kit's student API,
-# [`docs/student-api.md`](../docs/student-api.md): the contract the grader checks.
+# [`student-api.md`](student-api.md) (beside this notebook): the contract the grader checks.
 
 # %% [markdown]
 # ## Sigmoid, again

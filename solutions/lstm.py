@@ -56,7 +56,7 @@ check = make_check("lstm", globals())
 # step $t$: `x` is $(T, D)$, and `h` and `c` are $(T, H)$. $\odot$ is the
 # elementwise product (`*` in NumPy).
 # The exact names, arguments and shapes are in the kit's student API,
-# [`docs/student-api.md`](../docs/student-api.md): the contract the grader checks.
+# [`student-api.md`](student-api.md) (beside this notebook): the contract the grader checks.
 #
 # Every gate reads the same stacked vector $[h_{t-1}; x_t]$. Multiplying it by
 # a weight matrix is the same as splitting the matrix into its first $H$

@@ -50,7 +50,7 @@ check = make_check("rnn_forward", globals())
 # sequence at a time, with no batch axis, and no biases (as in Denny Britz's
 # WildML *Recurrent Neural Networks Tutorial*, whose notation this part follows).
 # Every function's exact name, arguments and shapes are in the kit's student API,
-# [`docs/student-api.md`](../docs/student-api.md): the contract the grader checks.
+# [`student-api.md`](student-api.md) (beside this notebook): the contract the grader checks.
 #
 # ## Unrolling
 #

@@ -48,7 +48,7 @@ def test_the_release_holds_the_notebooks_the_checks_and_nothing_of_the_instructo
     assert "char_rnn.ipynb" in files["README.md"].read_text(encoding="utf-8")
     assert {"README.md", "requirements.txt", "public_checks.json", "rnnkit/checks.py", "rnnkit/__init__.py"} <= set(files)
     extra = {n for n in files if not n.endswith(".ipynb") and not n.startswith("rnnkit/")}
-    assert extra == {"README.md", "requirements.txt", "public_checks.json"}
+    assert extra == {"README.md", "requirements.txt", "public_checks.json", "student-api.md"}
     kit_only = {"cases.py", "grading.py", "content.py", "build.py", "examples.py", "feedback.py", "cli.py", "course_schema.json"}
     shipped = {Path(n).name for n in files if n.startswith("rnnkit/")}
     assert not shipped & kit_only, "instructor modules in the release"
@@ -56,6 +56,21 @@ def test_the_release_holds_the_notebooks_the_checks_and_nothing_of_the_instructo
     assert not any(n.endswith(".yml") or n.startswith("solutions") for n in files)
     for name in runtime.WITHHELD:
         assert f"rnnkit/{name}" not in files
+
+
+def test_every_link_in_the_released_notebooks_leads_to_a_released_file(release_dir):
+    """A relative link in a notebook's text (the student API above all) opens from the release itself."""
+    import re
+
+    links = []
+    for notebook in sorted(release_dir.glob("*.ipynb")):
+        for cell in nbformat.read(notebook, as_version=4).cells:
+            if cell.cell_type == "markdown":
+                links += [(notebook.name, target) for target in re.findall(r"\]\(([^)\s]+)\)", cell.source)]
+    relative = [(name, t) for name, t in links if not re.match(r"[a-z]+:", t) and not t.startswith("#")]
+    assert any(t == "student-api.md" for _, t in relative), "the notebooks link to the student API"
+    missing = [(name, t) for name, t in relative if not (release_dir / t.split("#")[0]).is_file()]
+    assert not missing, missing
 
 
 def test_the_notebooks_are_those_of_the_build(course, release_dir):

@@ -30,6 +30,10 @@ from .diagnosis.inherit import helpers_of, record_calls
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
+#: The student API, copied beside the notebooks from ``docs/`` (their convention cells link to it).
+API_FILE = "student-api.md"
+
+
 def student_notebook(source: nbformat.NotebookNode, part: str) -> nbformat.NotebookNode:
     """The student's notebook: stubs in place of solutions, no outputs, stable ids."""
     cells = []
@@ -90,6 +94,9 @@ def render(course: Course) -> dict[str, str]:
         notebook.metadata["rnnkit"] = {"extra": extra.name, "graded": False, "generated_from": f"solutions/{extra.name}.py"}
         files[f"{extra.name}.ipynb"] = nbformat.writes(notebook) + "\n"
     files[PUBLIC_FILE] = json.dumps(public_checks(course), indent=1) + "\n"
+    api = course.root / "docs" / API_FILE
+    if api.is_file():  # the notebooks link to it, beside them (and so does every export that ships them)
+        files[API_FILE] = api.read_text(encoding="utf-8")
     return files
 
 

@@ -206,6 +206,10 @@ def export(course: Course, out_dir: Path, assignment: str = DEFAULT_ASSIGNMENT, 
     public = folder / PUBLIC_FILE
     public.write_text(json.dumps(build.public_checks(course), indent=1) + "\n", encoding="utf-8")
     written.append(public)
+    api = course.root / "docs" / build.API_FILE
+    if api.is_file():  # the notebooks link to it beside them; nbgrader copies it into the release
+        (folder / build.API_FILE).write_text(api.read_text(encoding="utf-8"), encoding="utf-8")
+        written.append(folder / build.API_FILE)
     from .release import code_of
 
     written += runtime.write_package(folder, runtime.kit_modules_used_by(code_of(notebooks)))

@@ -85,7 +85,7 @@ def assignment_config(part: Part) -> str:
         "init_cell": True,
         "check_all_cell": False,
         "export_cell": {"pdf": False},
-        "files": ["rnnkit", PUBLIC_FILE, "requirements.txt", "README.md"],
+        "files": ["rnnkit", PUBLIC_FILE, build.API_FILE, "requirements.txt", "README.md"],
         "strip_solutions_from_all_cells": True,
         "tests": {"files": False, "ok_format": False},
         "generate": {"pdf": False, "show_stdout": False, "show_hidden": False},
@@ -203,6 +203,8 @@ def export(course: Course, out_dir: Path, seed: int = DEFAULT_SEED) -> list[Path
         raise ExportError(f"{out_dir} is not empty; choose a new or empty folder")
     cases = hidden.hidden_cases(course, seed)
     public = json.dumps(build.public_checks(course), indent=1) + "\n"
+    api_path = course.root / "docs" / build.API_FILE
+    api = api_path.read_text(encoding="utf-8") if api_path.is_file() else "See your instructor for the student API.\n"
     written = []
     for part in course.parts:
         folder = out_dir / part.name
@@ -215,7 +217,8 @@ def export(course: Course, out_dir: Path, seed: int = DEFAULT_SEED) -> list[Path
         (folder / PUBLIC_FILE).write_text(public, encoding="utf-8")
         (folder / "requirements.txt").write_text(REQUIREMENTS.format(otter=_otter_version()), encoding="utf-8")
         (folder / "README.md").write_text(STUDENT_README.format(title=part.title, part=part.name), encoding="utf-8")
-        written += [folder / "requirements.txt", folder / "README.md"]
+        (folder / build.API_FILE).write_text(api, encoding="utf-8")  # the notebooks link to it beside them
+        written += [folder / "requirements.txt", folder / "README.md", folder / build.API_FILE]
         from .release import code_of
 
         written += [path, folder / PUBLIC_FILE, *runtime.write_package(folder, runtime.kit_modules_used_by(code_of({path.name: text})))]
