@@ -54,3 +54,41 @@ def test_every_part_has_changes_of_every_function_and_they_compile(course, part)
     assert len(compiled) >= 0.9 * len(changes)
     for m in changes:
         assert "BEGIN SOLUTION" not in m.words and "\n" not in m.words and len(m.words) < 200
+
+
+def test_the_tables_kept_between_runs_are_the_tables_built(course, tmp_path):
+    """The generated models' tables on disk give back exactly what building them gives, in a private folder;
+    anything their key covers (here the tolerance) changed, and they are built again."""
+    import dataclasses
+    import stat
+
+    import numpy as np
+
+    from rnnkit.diagnosis.model import _close
+    from rnnkit.grading import _Draws
+    from rnnkit.hidden_tests import References
+    from rnnkit.mutants.match import GeneratedModels
+
+    draws = _Draws(course, 9, References(course))
+    shared = draws.generated  # only for its sources and probes
+    folder = tmp_path / ".rnnkit" / "cache" / "generated"
+
+    def models(tolerance=course.tolerance):
+        return GeneratedModels(shared.sources, shared.part_functions, shared.probes, shared.probe_answers, tolerance, folder)
+
+    close = lambda a, b: _close(a, b, course.tolerance)  # noqa: E731
+    functions = ["lstm_step_forward", "lstm_backward"]
+    built = {f: models().table("lstm", f, close).rows for f in functions}
+    files = sorted(folder.glob("*.npz"))
+    assert len(files) == len(functions) and stat.S_IMODE(folder.stat().st_mode) == 0o700
+    loaded = models()
+    loaded._cache.save = lambda *args: pytest.fail("a kept table was built again")
+    for function in functions:
+        again = loaded.table("lstm", function, close).rows
+        assert set(again) == set(built[function]) and built[function], function
+        for structure, (mutants_, matrix) in built[function].items():
+            assert [m.id for m in again[structure][0]] == [m.id for m in mutants_]
+            assert np.array_equal(again[structure][1], matrix, equal_nan=True)
+    looser = dataclasses.replace(course.tolerance, rtol=course.tolerance.rtol * 10)
+    models(looser).table("lstm", functions[0], close)
+    assert len(sorted(folder.glob("*.npz"))) == len(functions) + 1

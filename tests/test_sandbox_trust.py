@@ -234,8 +234,10 @@ def test_the_zygote_never_holds_a_students_file_or_result(course, tmp_path):
 
 
 def test_student_code_cannot_read_the_kit_the_solutions_or_the_secret(grade, course):
+    """Nor the tables of generated models kept beside the secret."""
     paths = [ROOT / "solutions" / "rnn_forward.py", ROOT / "course.yml", modes.package_dir() / "grading.py",
              modes.package_dir() / "diagnosis" / "parts" / "bptt.py", modes.package_dir() / "demo.py", ROOT / ".rnnkit" / "secret"]
+    paths += sorted((ROOT / ".rnnkit" / "cache").rglob("*.npz"))[:1]  # the generated models' tables, when kept
     probe = (
         "import os\n"
         "def softmax(z):\n"

@@ -69,7 +69,8 @@ class _Draws:
                     probes.update({name: c[:PROBES_PER_FUNCTION] for name, c in cases.items()})
                     answers.update({name: a[:PROBES_PER_FUNCTION] for name, a in expected.items()})
                 functions = {p.name: [f.name for f in p.functions] for p in parts}
-                self._generated = GeneratedModels(sources, functions, probes, answers, self.course.tolerance)
+                cache = self.course.root / ".rnnkit" / "cache" / "generated"
+                self._generated = GeneratedModels(sources, functions, probes, answers, self.course.tolerance, cache)
             return self._generated
 
     def for_task(self, student: str, part_name: str, data: bytes) -> tuple[CaseSet, Diagnoser]:

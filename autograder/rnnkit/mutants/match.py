@@ -26,6 +26,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..worker import calls
+from .cache import TableCache
 from .generate import Mutant, mutants, reached, run
 
 Close = Callable[[Any, Any], bool]
@@ -92,7 +93,15 @@ class _Table:
 class GeneratedModels:
     """The mutants of every part, and their outputs on the probe cases (computed once, shared by the class)."""
 
-    def __init__(self, sources: dict[str, str], part_functions: dict[str, list[str]], probes: dict[str, list], probe_answers: dict[str, list], tolerance=None):
+    def __init__(
+        self,
+        sources: dict[str, str],
+        part_functions: dict[str, list[str]],
+        probes: dict[str, list],
+        probe_answers: dict[str, list],
+        tolerance=None,
+        cache_dir=None,
+    ):
         self.sources = sources  # part -> reference code
         self.part_functions = part_functions  # part -> its graded functions, in course order
         self.probes = probes  # function -> probe cases (Case)
@@ -102,6 +111,7 @@ class GeneratedModels:
         self._reached = {part: reached(source) for part, source in sources.items()}
         self._tables: dict[str, _Table] = {}
         self._lock = threading.Lock()
+        self._cache = TableCache(cache_dir, self.rtol, self.atol)  # ``cache_dir`` None: built in every run
 
     def mutants_of(self, part: str) -> list[Mutant]:
         with self._lock:
@@ -114,17 +124,23 @@ class GeneratedModels:
         candidates = self.mutants_of(part)
         with self._lock:
             if function not in self._tables:
-                table = _Table()
                 probes, answers = self.probes.get(function, []), self.probe_answers.get(function, [])
-                used = self._reached[part].get(function, {function})
-                for mutant in (m for m in candidates if m.function in used) if probes else []:
-                    found = [run(mutant, function, case.call_args(), _call) for case in probes]
-                    if any(v is None for v in found) or all(close(v, e) for v, e in zip(found, answers)):
-                        continue  # it raises, or it changes nothing here
-                    flat = flatten(found)
-                    if flat is not None:
-                        table.add(mutant, *flat)
-                table.freeze()
+                key = (part, function, self.sources[part], probes, answers)
+                table = _Table()
+                kept = self._cache.load(*key, {m.id: m for m in candidates})
+                if kept is not None:
+                    table.rows = {structure: (mutants_, matrix) for structure, mutants_, matrix in kept}
+                else:
+                    used = self._reached[part].get(function, {function})
+                    for mutant in (m for m in candidates if m.function in used) if probes else []:
+                        found = [run(mutant, function, case.call_args(), _call) for case in probes]
+                        if any(v is None for v in found) or all(close(v, e) for v, e in zip(found, answers)):
+                            continue  # it raises, or it changes nothing here
+                        flat = flatten(found)
+                        if flat is not None:
+                            table.add(mutant, *flat)
+                    table.freeze()
+                    self._cache.save(*key, [(structure, m, matrix) for structure, (m, matrix) in table.rows.items()])
                 self._tables[function] = table
             return self._tables[function]
 
