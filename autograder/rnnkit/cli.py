@@ -135,6 +135,8 @@ def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None, fu
     if mode != "bwrap":
         console.print(f"[yellow]warning:[/] {MODE_WORDS[mode]}. Install bubblewrap for the full sandbox (see README).")
 
+    similarity = _Background(lambda: _prepare_similarity(submissions, course))  # the code half needs no grades
+
     def run_grader(todo: list, on_student_done) -> list:
         tasks = sum(len(s.files) for s in todo)
         with Progress(
@@ -157,7 +159,7 @@ def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None, fu
         raise click.ClickException(str(exc)) from None
     except SandboxError as exc:
         raise click.ClickException(f"{exc}\nTry another sandbox setting, e.g. RNNKIT_SANDBOX=uid (see README).") from None
-    _similarity(out_dir, submissions, run.students, course)
+    _similarity(out_dir, submissions, run.students, course, similarity.result())
     for note in run.refused:
         console.print(f"[yellow]note:[/] {escape(note['reason'])}")
     if run.repaired:
@@ -171,7 +173,34 @@ def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None, fu
     )
 
 
-def _similarity(out_dir: Path, submissions: list, students: list, course) -> None:
+class _Background:
+    """``work()`` in a thread from now on; :meth:`result` waits for it (None if it failed: it is done again later)."""
+
+    def __init__(self, work):
+        import threading
+
+        self._value = None
+        self._thread = threading.Thread(target=self._run, args=(work,), daemon=True)
+        self._thread.start()
+
+    def _run(self, work) -> None:
+        try:
+            self._value = work()
+        except Exception:  # noqa: BLE001 - whoever needs it computes it again and reports what goes wrong
+            self._value = None
+
+    def result(self):
+        self._thread.join()
+        return self._value
+
+
+def _prepare_similarity(submissions: list, course):
+    from .similarity import prepare_codes
+
+    return prepare_codes(submissions, course, settings=course.similarity)
+
+
+def _similarity(out_dir: Path, submissions: list, students: list, course, prepared=None) -> None:
     """The similarity report (``similarity.csv``, evidence pages, a section of ``report.html``); never fatal."""
     from .outputs.files import OutputLock, write_atomic
     from .report_html import SIMILARITY_SECTION, write_report
@@ -179,7 +208,7 @@ def _similarity(out_dir: Path, submissions: list, students: list, course) -> Non
 
     try:
         with OutputLock(out_dir):
-            found = write_similarity(out_dir, submissions, students, course, settings=course.similarity)
+            found = write_similarity(out_dir, submissions, students, course, settings=course.similarity, prepared=prepared)
             section = out_dir / SIMILARITY_SECTION
             section.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(section, found.html_section())

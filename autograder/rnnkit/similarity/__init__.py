@@ -129,11 +129,17 @@ class SimilarityReport:
         return html_section(self)
 
 
-def analyse(codes: dict[str, dict[str, list[str]]], students: list[StudentResult], course: Course, settings: dict) -> tuple[list[Pair], dict[str, PartIndex], int]:
+def index_codes(codes: dict[str, dict[str, list[str]]], course: Course, settings: dict) -> dict[str, PartIndex]:
+    """Every part's fingerprints of the students' own code (no grades needed: it may run while they are graded)."""
+    return {part.name: index_part(part.name, codes.get(part.name, {}), settings) for part in course.parts}
+
+
+def analyse(
+    codes: dict[str, dict[str, list[str]]], students: list[StudentResult], course: Course, settings: dict, indexes: dict[str, PartIndex] | None = None
+) -> tuple[list[Pair], dict[str, PartIndex], int]:
     """Every pair's evidence; ``codes``: part -> student -> own code. Returns (pairs sorted, indexes, pairs compared)."""
-    indexes: dict[str, PartIndex] = {}
-    for part in course.parts:
-        indexes[part.name] = index_part(part.name, codes.get(part.name, {}), settings)
+    if indexes is None:
+        indexes = index_codes(codes, course, settings)
     mistakes = MistakeIndex(students)
     names = sorted({s.student for s in students} | {s for part in codes.values() for s in part})
     pairs = []
@@ -179,22 +185,38 @@ def student_codes(submissions: list[Submission], course: Course) -> dict[str, di
     return codes
 
 
+def prepare_codes(submissions: list[Submission], course: Course, settings: dict | None = None) -> tuple[dict, dict[str, PartIndex]] | None:
+    """The code half of the evidence, which needs no grades: (codes, indexes), or None when the report is off.
+
+    ``rnnkit grade`` computes it in a thread while the class is graded, then hands it to :func:`write_similarity`.
+    """
+    settings = resolve_settings(settings)
+    if not settings["enabled"]:
+        return None
+    codes = student_codes(submissions, course)
+    return codes, index_codes(codes, course, settings)
+
+
 def write_similarity(
     out_dir: Path,
     submissions: list[Submission],
     students: list[StudentResult],
     course: Course,
     settings: dict | None = None,
+    prepared: tuple[dict, dict[str, PartIndex]] | None = None,
 ) -> SimilarityReport:
-    """Find alike pairs; write ``out_dir/similarity.csv`` and ``out_dir/similarity/<pair>.html``; return the report."""
+    """Find alike pairs; write ``out_dir/similarity.csv`` and ``out_dir/similarity/<pair>.html``; return the report.
+
+    ``prepared``: what :func:`prepare_codes` returned for the same submissions and settings (else it is computed here).
+    """
     from .output import write_outputs
 
     settings = resolve_settings(settings)
     out_dir = Path(out_dir)
     if not settings["enabled"]:
         return SimilarityReport([], len(students), 0, settings)
-    codes = student_codes(submissions, course)
-    pairs, indexes, compared = analyse(codes, students, course, settings)
+    codes, indexes = prepared if prepared is not None else prepare_codes(submissions, course, settings)
+    pairs, indexes, compared = analyse(codes, students, course, settings, indexes)
     flagged = [p for p in pairs if p.flagged]
     listed = flagged + [p for p in pairs if not p.flagged][: max(0, int(settings["listed"]))]
     for pair in listed:
@@ -205,4 +227,4 @@ def write_similarity(
     return report
 
 
-__all__ = ["write_similarity", "SimilarityReport", "Pair", "PartMatch", "DEFAULTS", "resolve_settings"]
+__all__ = ["write_similarity", "prepare_codes", "SimilarityReport", "Pair", "PartMatch", "DEFAULTS", "resolve_settings"]
