@@ -69,3 +69,17 @@ def test_untrusted_bytes_never_unpickle():
 def test_malformed_skeletons_are_refused(skeleton):
     with pytest.raises(calls.EncodingError):
         calls.decode(skeleton, [np.zeros(1)])
+
+
+def test_frames_before_garbage_in_one_chunk_are_all_given_out():
+    """A worker may write many frames, then garbage, before the grader reads: the frames still count."""
+    from rnnkit.worker import frames
+
+    good = [({"event": "case", "case": n}, b"x" * n) for n in range(3)]
+    chunk = b"".join(frames.encode_frame(h, p) for h, p in good) + b"\xff" * 64 + b"garbage"
+    parser = frames.FrameParser(lambda header: 16)
+    seen = []
+    with pytest.raises(frames.ProtocolError):
+        for frame in parser.feed(chunk):
+            seen.append(frame)
+    assert seen == good

@@ -20,6 +20,7 @@ import select
 import socket
 import struct
 import time
+from typing import Iterator
 
 _PREFIX = struct.Struct("!II")
 MAX_HEADER = 64 << 10
@@ -67,18 +68,19 @@ class FrameParser:
         self.buffer = bytearray()
         self._pending: tuple[dict, int] | None = None
 
-    def feed(self, chunk: bytes) -> list[tuple[dict, bytes]]:
+    def feed(self, chunk: bytes) -> Iterator[tuple[dict, bytes]]:
+        """Each whole frame the bytes so far complete, one at a time: every frame before a bad one is
+        given out before :class:`ProtocolError` is raised for it (a chunk may hold many frames)."""
         self.buffer += chunk
-        frames = []
         while True:
             if self._pending is None:
                 if len(self.buffer) < _PREFIX.size:
-                    return frames
+                    return
                 head_len, payload_len = _PREFIX.unpack_from(self.buffer)
                 if head_len > MAX_HEADER:
                     raise ProtocolError("a frame header larger than allowed")
                 if len(self.buffer) < _PREFIX.size + head_len:
-                    return frames
+                    return
                 try:
                     header = json.loads(bytes(self.buffer[_PREFIX.size : _PREFIX.size + head_len]))
                 except ValueError:
@@ -91,11 +93,11 @@ class FrameParser:
                 self._pending = (header, payload_len)
             header, payload_len = self._pending
             if len(self.buffer) < payload_len:
-                return frames
+                return
             payload = bytes(self.buffer[:payload_len])
             del self.buffer[:payload_len]
             self._pending = None
-            frames.append((header, payload))
+            yield header, payload
 
 
 # --------------------------------------------------------------------------- control messages (grader <-> zygote)
