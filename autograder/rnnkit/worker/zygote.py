@@ -5,14 +5,16 @@ to the grader on one control socket only, and never runs student code. For
 each task the grader sends a control message and three file descriptors: the
 student's file, the task's hidden inputs (both sealed memory files) and the
 write end of the task's result pipe. The zygote forks a worker that inherits
-those three, closes its own copies at once, and then only *watches*: it never
-reads the file, the inputs or a result, so no student's data is ever in the
-memory later workers are forked from.
+them, and then only *watches*: it never reads the file, the inputs or a result,
+so no student's data is ever in the memory later workers are forked from. It
+keeps its copies of the descriptors, unread, until the task ends, for a resumed
+worker (:meth:`Zygote.run_task`); the worker's progress pipe carries one byte
+per function begun, nothing else.
 
 It kills the worker at a deadline the grader fixed for the whole task (no
-frame can extend it), then kills everything the task started (the zygote is a
-child subreaper; with a uid of its own, every process of that uid), removes
-what it wrote (its work folder, and with a uid of its own its files in
+frame can extend it; a function that runs too long is killed sooner), then kills everything the task started (the zygote is a
+child subreaper; with a uid of its own, every process of that uid, through
+:class:`~rnnkit.worker.processes.Sweeper`), removes what it wrote (its work folder, and with a uid of its own its files in
 ``/tmp``, ``/var/tmp`` and ``/dev/shm``) and reports to the grader. When the
 grader goes away (its end of the control socket closes, even on ``kill -9``)
 the zygote does the same cleanup and exits.
