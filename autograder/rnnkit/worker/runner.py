@@ -111,11 +111,10 @@ class Worker:
             finally:
                 os._exit(0)
         os.close(progress_w)
-        current, finished = start, False
+        progress = ProgressPipe(progress_r, len(todo), current=start)
         pidfd = os.pidfd_open(pid)
         seconds = float(self.limits["call_seconds"])
         deadline = time.monotonic() + seconds
-        watch = [pidfd, progress_r]
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -123,32 +122,21 @@ class Worker:
                 os.waitpid(pid, 0)
                 status = {"status": "timeout"}
                 break
-            ready, _, _ = select.select(watch, [], [], remaining)
+            ready, _, _ = select.select([pidfd] + ([progress_r] if progress.open else []), [], [], remaining)
             if pidfd in ready:
                 _, wstatus = os.waitpid(pid, 0)
                 status = describe_exit(wstatus)
                 break
-            if progress_r in ready:
-                marks = os.read(progress_r, 256)
-                if not marks:
-                    watch.remove(progress_r)  # every writer is gone: the child is ending
-                current, done, moved = advance(marks, current, len(todo))
-                finished = finished or done
-                if moved:
-                    deadline = time.monotonic() + seconds
+            if progress_r in ready and progress.read():
+                deadline = time.monotonic() + seconds
         _kill_group(pid)
-        os.set_blocking(progress_r, False)
-        try:  # what the child wrote just before it ended
-            current, done, _ = advance(os.read(progress_r, 256), current, len(todo))
-            finished = finished or done
-        except BlockingIOError:
-            pass
+        progress.drain()
         os.close(progress_r)
         os.close(pidfd)
-        if finished and status == {"status": "exited", "code": 0}:
+        if progress.finished and status == {"status": "exited", "code": 0}:
             return len(todo)
-        self.send({"event": "function_end", "function": todo[current], **status})
-        return current + 1
+        self.send({"event": "function_end", "function": todo[progress.current], **status})
+        return progress.current + 1
 
     def send_case(self, function: str, number: int, fn, args: tuple, labels: set[str]) -> None:
         args = calls.copy_value(args)
@@ -182,19 +170,42 @@ class Worker:
 ALL_DONE = 255
 
 
-def advance(marks: bytes, current: int, count: int) -> tuple[int, bool, bool]:
-    """Read progress bytes: (the function now running, whether all are done, whether it moved on).
+class ProgressPipe:
+    """The reading end of a progress pipe: which function (its index) has begun, and whether all are done.
 
     The bytes come from a process that ran student code: a value out of order only misplaces
-    that student's own time, and never moves backwards.
+    that student's own time; ``current`` never moves backwards, nor to ``count`` or past it.
+    ``current`` is -1 until a function begins (the file is still loading).
     """
-    moved, finished = False, False
-    for mark in marks:
-        if mark == ALL_DONE:
-            finished = True
-        elif current < mark < count:
-            current, moved = mark, True
-    return current, finished, moved
+
+    def __init__(self, fd: int, count: int, current: int = -1):
+        self.fd, self.count, self.current = fd, count, current
+        self.finished = False
+        self.open = True  # False once every writer is gone
+
+    def read(self) -> bool:
+        """Read what the pipe holds (call when it is readable); whether a new function has begun."""
+        marks = os.read(self.fd, 256)
+        if not marks:
+            self.open = False
+        return self._take(marks)
+
+    def drain(self) -> None:
+        """Take what the writer left just before it ended, without waiting."""
+        os.set_blocking(self.fd, False)
+        try:
+            self._take(os.read(self.fd, 256))
+        except BlockingIOError:
+            pass
+
+    def _take(self, marks: bytes) -> bool:
+        moved = False
+        for mark in marks:
+            if mark == ALL_DONE:
+                self.finished = True
+            elif self.current < mark < self.count:
+                self.current, moved = mark, True
+        return moved
 
 
 def _allow_cpu(seconds: float) -> None:

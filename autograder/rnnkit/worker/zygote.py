@@ -138,15 +138,17 @@ class Zygote:
         forwards, at most once per function, and never past the task's deadline.
         """
         pidfd = os.pidfd_open(pid)
-        watch = [pidfd, self.control] + ([progress_r] if progress_r is not None else [])
-        current, finished, function_deadline = None, False, deadline
+        progress = runner.ProgressPipe(progress_r, runner.ALL_DONE) if progress_r is not None else None
+        function_deadline = deadline
         try:
             while True:
                 remaining = min(deadline, function_deadline) - time.monotonic()
+                in_function = progress.current if progress is not None and progress.current >= 0 else None
                 if remaining <= 0:
                     kill(pid)
                     os.waitpid(pid, 0)
-                    return {"status": "timeout"}, current
+                    return {"status": "timeout"}, in_function
+                watch = [pidfd, self.control] + ([progress_r] if progress is not None and progress.open else [])
                 ready, _, _ = select.select(watch, [], [], remaining)
                 if self.control in ready:
                     kill(pid)
@@ -155,19 +157,13 @@ class Zygote:
                 if pidfd in ready:
                     _, wstatus = os.waitpid(pid, 0)
                     status = runner.describe_exit(wstatus)
-                    if progress_r is not None:
-                        current, finished = _last_progress(progress_r, current, finished)
-                    done = progress_r is None or current is None or (finished and status == {"status": "exited", "code": 0})
-                    return status, None if done else current
-                if progress_r in ready:
-                    marks = os.read(progress_r, 256)
-                    if not marks:
-                        watch.remove(progress_r)
-                    before = current
-                    moved, done, _ = runner.advance(marks, -1 if current is None else current, runner.ALL_DONE)
-                    current, finished = (None if moved == -1 else moved), finished or done
-                    if current != before:
-                        function_deadline = time.monotonic() + call_seconds
+                    if progress is None:
+                        return status, None
+                    progress.drain()
+                    done = progress.current < 0 or (progress.finished and status == {"status": "exited", "code": 0})
+                    return status, None if done else progress.current
+                if progress_r in ready and progress.read():
+                    function_deadline = time.monotonic() + call_seconds
         finally:
             os.close(pidfd)
 
@@ -258,17 +254,6 @@ class Zygote:
             kill(child)
         reap()
         shutil.rmtree(self.work_root, ignore_errors=True)
-
-
-def _last_progress(progress_r: int, current: int | None, finished: bool) -> tuple[int | None, bool]:
-    """What the worker wrote on its progress pipe just before it ended."""
-    os.set_blocking(progress_r, False)
-    try:
-        marks = os.read(progress_r, 256)
-    except BlockingIOError:
-        return current, finished
-    moved, done, _ = runner.advance(marks, -1 if current is None else current, runner.ALL_DONE)
-    return (None if moved == -1 else moved), finished or done
 
 
 def _read_all(fd: int) -> bytes:
