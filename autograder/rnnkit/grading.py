@@ -29,7 +29,7 @@ from .results import CaseOutcome, FunctionResult, PartNotes, StudentResult  # no
 from .sandbox.pool import Pool
 from .sandbox.tasks import Task
 from .scoring import TaskScorer, drop_outputs
-from .secret import course_secret, task_seed
+from .secret import PRIVATE_DIR, course_secret, task_seed
 
 
 # --------------------------------------------------------------------------- grading a class
@@ -69,7 +69,7 @@ class _Draws:
                     probes.update({name: c[:PROBES_PER_FUNCTION] for name, c in cases.items()})
                     answers.update({name: a[:PROBES_PER_FUNCTION] for name, a in expected.items()})
                 functions = {p.name: [f.name for f in p.functions] for p in parts}
-                cache = self.course.root / ".rnnkit" / "cache" / "generated"
+                cache = self.course.root / PRIVATE_DIR / "cache" / "generated"
                 self._generated = GeneratedModels(sources, functions, probes, answers, self.course.tolerance, cache)
             return self._generated
 

@@ -24,7 +24,9 @@ import os
 import secrets
 from pathlib import Path
 
-SECRET_FILE = Path(".rnnkit") / "secret"
+#: The course's private folder (0700), beside course.yml: the secret, and caches of hidden data.
+PRIVATE_DIR = Path(".rnnkit")
+SECRET_FILE = PRIVATE_DIR / "secret"
 ENV = "RNNKIT_SECRET"
 
 

@@ -42,7 +42,8 @@ class TableCache:
         code = b"".join((Path(__file__).with_name(name)).read_bytes() for name in _CODE)
         self._salt = hashlib.sha256(code + f"{rtol!r} {atol!r} {np.__version__}".encode()).digest()
 
-    def _path(self, part: str, function: str, source: str, probes: list, answers: list) -> Path | None:
+    def path(self, part: str, function: str, source: str, probes: list, answers: list) -> Path | None:
+        """The file of this table under its key (None: no cache, or probes that cannot be hashed)."""
         if self.folder is None:
             return None
         try:
@@ -52,9 +53,9 @@ class TableCache:
         key = hashlib.sha256(self._salt + source.encode() + data).hexdigest()[:24]
         return self.folder / f"{part}.{function}.{key}.npz"
 
-    def load(self, part: str, function: str, source: str, probes: list, answers: list, by_id: dict) -> list | None:
-        """``[(structure, [mutants], matrix)]`` as saved, or None (no file, unreadable, or a mutant unknown)."""
-        path = self._path(part, function, source, probes, answers)
+    @staticmethod
+    def load(path: Path | None, by_id: dict) -> list | None:
+        """``[(structure, [mutants], matrix)]`` as saved at ``path``, or None (no file, unreadable, or a mutant unknown)."""
         if path is None or not path.is_file():
             return None
         try:
@@ -65,9 +66,9 @@ class TableCache:
             return None
         return rows
 
-    def save(self, part: str, function: str, source: str, probes: list, answers: list, rows: list) -> None:
-        """Keep ``rows`` (``[(structure, [mutants], matrix)]``); never raises."""
-        path = self._path(part, function, source, probes, answers)
+    @staticmethod
+    def save(path: Path | None, rows: list) -> None:
+        """Keep ``rows`` (``[(structure, [mutants], matrix)]``) at ``path``; never raises."""
         if path is None:
             return
         try:

@@ -125,9 +125,9 @@ class GeneratedModels:
         with self._lock:
             if function not in self._tables:
                 probes, answers = self.probes.get(function, []), self.probe_answers.get(function, [])
-                key = (part, function, self.sources[part], probes, answers)
+                path = self._cache.path(part, function, self.sources[part], probes, answers)
                 table = _Table()
-                kept = self._cache.load(*key, {m.id: m for m in candidates})
+                kept = self._cache.load(path, {m.id: m for m in candidates})
                 if kept is not None:
                     table.rows = {structure: (mutants_, matrix) for structure, mutants_, matrix in kept}
                 else:
@@ -140,7 +140,7 @@ class GeneratedModels:
                         if flat is not None:
                             table.add(mutant, *flat)
                     table.freeze()
-                    self._cache.save(*key, [(structure, m, matrix) for structure, (m, matrix) in table.rows.items()])
+                    self._cache.save(path, [(structure, m, matrix) for structure, (m, matrix) in table.rows.items()])
                 self._tables[function] = table
             return self._tables[function]
 
