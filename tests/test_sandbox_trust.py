@@ -327,14 +327,17 @@ def test_nothing_survives_a_kill_of_the_grader(course, tmp_path, mode):
     body = SLEEPER.replace("MARKER", marker.decode())
     folder = make_class(tmp_path / "class", {"s": {"rnn_forward.py": body}})
     env = {**os.environ, "RNNKIT_SANDBOX": mode}
-    grader = subprocess.Popen([sys.executable, "-m", "rnnkit.cli", "grade", str(folder), "--out", str(tmp_path / "out"), "--jobs", "1", "--seed", "1"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    log = tmp_path / "grader.log"
+    with log.open("wb") as sink:
+        grader = subprocess.Popen([sys.executable, "-m", "rnnkit.cli", "grade", str(folder), "--out", str(tmp_path / "out"), "--jobs", "1", "--seed", "1"],
+                                  env=env, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
     try:
-        for _ in range(200):
-            if _processes_with(marker):
-                break
+        deadline = time.monotonic() + 60
+        while not _processes_with(marker) and grader.poll() is None and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert _processes_with(marker), "the sleeper never started"
+        if not _processes_with(marker):
+            feedback = "\n".join(p.read_text(errors="replace")[:2000] for p in (tmp_path / "out").rglob("*.md"))
+            pytest.fail(f"the sleeper never started (exit {grader.poll()}):\n{log.read_text(errors='replace')[-600:]}\n{feedback}")
         grader.send_signal(signal.SIGKILL)
         grader.wait()
         for _ in range(100):
