@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from rnnkit.compare import changed_arguments, compare
+from rnnkit.compare import agrees, changed_arguments, compare
 from rnnkit.course import Tolerance
 
 TOL = Tolerance(rtol=1e-4, atol=1e-5)
@@ -63,3 +65,45 @@ def test_changed_arguments_are_named_and_one_ulp_is_forgiven():
     params = {"Wf": np.eye(2), "bf": np.zeros(2)}
     after = {"Wf": np.eye(2) * 2, "bf": np.zeros(2)}
     assert changed_arguments("lstm_forward", (np.zeros((3, 2)), params), (np.zeros((3, 2)), after)) == ["`params['Wf']`"]
+
+
+# --------------------------------------------------------------------------- the quick predicate
+
+_SHAPES = st.sampled_from([(), (3,), (2, 3), (3, 2)])
+
+
+@st.composite
+def _answer_pairs(draw):
+    """(found, expected): an answer and another near it, off by a little or a lot, or of another kind."""
+    shape = draw(_SHAPES)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    expected = rng.normal(size=shape) * 10.0 ** draw(st.integers(-6, 3))
+    change = draw(st.sampled_from(["same", "float32", "tiny", "edge", "large", "nan", "inf", "shape", "bool", "int", "scalar", "list", "none"]))
+    found = {
+        "same": lambda: expected.copy(),
+        "float32": lambda: expected.astype(np.float32),
+        "tiny": lambda: expected * (1 + 1e-6 * rng.normal(size=shape)),
+        "edge": lambda: expected + (TOL.rtol * np.abs(expected) + TOL.atol * max(1.0, float(np.max(np.abs(expected), initial=0)))) * rng.choice([0.99, 1.01]),
+        "large": lambda: expected * (1 + 1e-2 * rng.normal(size=shape)),
+        "nan": lambda: np.where(rng.random(shape) < 0.5, np.nan, expected),
+        "inf": lambda: np.full(shape, np.inf),
+        "shape": lambda: np.zeros(shape + (1,)),
+        "bool": lambda: np.ones(shape, dtype=bool),
+        "int": lambda: np.round(expected).astype(int),
+        "scalar": lambda: float(np.sum(expected)),
+        "list": lambda: np.asarray(expected).tolist(),
+        "none": lambda: None,
+    }[change]()
+    wrap = draw(st.sampled_from(["plain", "tuple", "dict"]))
+    if wrap == "tuple":
+        return (found, 1.0), (expected, 1.0)
+    if wrap == "dict":
+        return {"a": found, "extra": 0}, {"a": expected}
+    return found, expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(_answer_pairs())
+def test_the_quick_predicate_agrees_with_compare(pair):
+    found, expected = pair
+    assert agrees(found, expected, TOL) == compare(found, expected, TOL).passed

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..compare import compare
+from ..compare import agrees
 from ..course import Tolerance
 from ..worker.calls import Probe
 
@@ -163,7 +163,7 @@ def _close(found: Any, target: Any, tol: Tolerance) -> bool:
         if not np.array_equal(np.isnan(t), np.isnan(f)) or not np.array_equal(t[np.isinf(t)], f[np.isinf(f)]):
             return False
         t, f = np.where(t_finite, t, 0.0), np.where(f_finite, f, 0.0)
-    return compare(f, t, tol).passed
+    return agrees(f, t, tol)
 
 
 def _data_args(args: tuple) -> tuple:
