@@ -135,7 +135,8 @@ _TRANSFORMER = _transformer()
 
 
 def to_python(source: str) -> str:
-    """Plain Python for a cell that may use IPython syntax."""
+    """Plain Python for a cell that may use IPython syntax (asked only of cells that are not Python already:
+    tokenising every cell took most of the time a notebook takes to load)."""
     if _TRANSFORMER is None or not any(ch in source for ch in "%!?"):
         return source
     try:
@@ -183,10 +184,15 @@ def run_cells(cells: list[Cell], module_name: str, namespace: dict | None = None
     for cell in cells:
         if on_cell is not None:
             on_cell(cell)
-        source = to_python(cell.source)
-        _remember(shown, cell.label, source)
+        source = cell.source
         try:
-            code = compile(source, cell.label, "exec")
+            try:
+                code = compile(source, cell.label, "exec")
+            except SyntaxError:
+                source = to_python(source)
+                code = compile(source, cell.label, "exec")
+            finally:
+                _remember(shown, cell.label, source)
             exec(code, namespace)  # noqa: S102 - this is the point; callers sandbox it
         except BaseException as exc:  # SystemExit and KeyboardInterrupt too: a cell cannot stop the run
             loaded.errors.append(CellError(cell.number, summary(exc), student_traceback(exc, labels)))
