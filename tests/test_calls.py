@@ -83,3 +83,19 @@ def test_frames_before_garbage_in_one_chunk_are_all_given_out():
         for frame in parser.feed(chunk):
             seen.append(frame)
     assert seen == good
+
+
+def test_inputs_give_each_function_its_scored_cases_then_its_probes():
+    def blob(cases):
+        return calls.to_bytes(*calls.encode({"cases": cases}))
+
+    scored = {"f": [(np.arange(3.0),), (np.ones((2, 2)), 1e-4)], "g": [(np.zeros(2),)]}
+    probes = {"f": [(np.full(4, 7.0),)], "unknown": [(np.zeros(1),)]}
+    cases = calls.unpack_inputs(calls.pack_inputs(blob(scored), blob(probes)))
+    assert list(cases) == ["f", "g"]  # a probe of a function the task does not call is dropped
+    assert [len(c) for c in cases.values()] == [3, 1]
+    np.testing.assert_array_equal(cases["f"][1][0], np.ones((2, 2)))
+    assert cases["f"][1][1] == 1e-4
+    np.testing.assert_array_equal(cases["f"][2][0], np.full(4, 7.0))
+    assert not cases["f"][0][0].flags.writeable  # views of the sealed inputs: each call gets a copy
+    assert calls.copy_value(cases["f"][0])[0].flags.writeable

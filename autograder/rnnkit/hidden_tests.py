@@ -23,6 +23,10 @@ _CAP_FACTOR = 2
 _CAP_FLOOR = 64 << 10
 
 
+def _encoded_cases(cases: dict[str, list[Case]]) -> bytes:
+    return calls.to_bytes(*calls.encode({"cases": {name: [c.args for c in function_cases] for name, function_cases in cases.items()}}))
+
+
 def _elements(value: Any) -> int:
     if isinstance(value, np.ndarray):
         return int(value.size)
@@ -66,6 +70,7 @@ class Probes:
         self.references = references
         self._parts: dict[str, tuple[dict, dict]] = {}
         self._layouts: dict[str, Any] = {}
+        self._inputs: dict[str, bytes] = {}
         self._lock = threading.Lock()
 
     def of(self, part: Part) -> tuple[dict[str, list[Case]], dict[str, list[Any]]]:
@@ -81,6 +86,14 @@ class Probes:
                 self._layouts[part.name] = add_dependency_probes(module, source, cases)
                 self._parts[part.name] = (cases, _answers(module, cases))
             return self._parts[part.name]
+
+    def inputs(self, part: Part) -> bytes:
+        """The probes' arguments as a worker receives them (:func:`rnnkit.worker.calls.pack_inputs`), encoded once per part."""
+        cases, _ = self.of(part)
+        with self._lock:
+            if part.name not in self._inputs:
+                self._inputs[part.name] = _encoded_cases(cases)
+            return self._inputs[part.name]
 
     def layout(self, part: Part):
         """Which dependency probes each probe of a function calls (:class:`rnnkit.diagnosis.inherit.Layout`)."""
@@ -98,12 +111,16 @@ class CaseSet:
     expected: dict[str, list[Any]] = field(default_factory=dict)
     probes: dict[str, list[Case]] = field(default_factory=dict)
     probe_answers: dict[str, list[Any]] = field(default_factory=dict)
+    #: The probes' arguments, encoded (:meth:`Probes.inputs`); None: encoded here from ``probes``.
+    probe_inputs: bytes | None = field(default=None, repr=False)
 
     @classmethod
     def draw(cls, part: Part, seed: int, references: References, probes: Probes | None = None) -> "CaseSet":
         cases = {f.name: cases_for(f.name, seed) for f in part.functions}
-        probe_cases, probe_answers = probes.of(part) if probes is not None else ({}, {})
-        return cls(part, seed, cases, _answers(references[part.name], cases), probe_cases, probe_answers)
+        if probes is None:
+            return cls(part, seed, cases, _answers(references[part.name], cases))
+        probe_cases, probe_answers = probes.of(part)
+        return cls(part, seed, cases, _answers(references[part.name], cases), probe_cases, probe_answers, probes.inputs(part))
 
     def all_cases(self, name: str) -> list[Case]:
         """The scored cases of ``name``, then its probes: the order the worker calls them in."""
@@ -112,7 +129,8 @@ class CaseSet:
     @cached_property
     def inputs(self) -> bytes:
         """What the worker receives: the arguments only, scored cases first, then the probes."""
-        return calls.to_bytes(*calls.encode({"cases": {name: [c.args for c in self.all_cases(name)] for name in self.cases}}))
+        probes = self.probe_inputs if self.probe_inputs is not None else _encoded_cases(self.probes)
+        return calls.pack_inputs(_encoded_cases(self.cases), probes)
 
     @cached_property
     def case_counts(self) -> dict[str, int]:

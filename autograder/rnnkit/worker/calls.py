@@ -173,13 +173,16 @@ def to_bytes(skeleton: Any, arrays: list[np.ndarray]) -> bytes:
     return b"".join([_HEADER.pack(len(head)), head, *(np.ascontiguousarray(a).tobytes() for a in arrays)])
 
 
-def from_bytes(data: bytes, *, max_bytes: int = 256 * 2**20, rebuild_probes: bool = True) -> Any:
-    """Decode :func:`to_bytes` output safely: no pickle, bounded size, validated structure."""
+def from_bytes(data: bytes, *, max_bytes: int = 256 * 2**20, rebuild_probes: bool = True, copy: bool = True) -> Any:
+    """Decode :func:`to_bytes` output safely: no pickle, bounded size, validated structure.
+
+    ``copy=False``: the arrays are read-only views of ``data`` (for inputs that are copied before each call anyway).
+    """
     if len(data) > max_bytes:
         raise EncodingError(f"a result of {len(data)} bytes (more than {max_bytes})")
     try:
         (head_len,) = _HEADER.unpack_from(data)
-        head = json.loads(data[_HEADER.size : _HEADER.size + head_len])
+        head = json.loads(bytes(data[_HEADER.size : _HEADER.size + head_len]))
         skeleton, meta = head["skeleton"], head["arrays"]
         offset = _HEADER.size + head_len
         arrays = []
@@ -194,7 +197,8 @@ def from_bytes(data: bytes, *, max_bytes: int = 256 * 2**20, rebuild_probes: boo
             nbytes = size * np.dtype(dtype).itemsize
             if offset + nbytes > len(data):
                 raise EncodingError("malformed value")
-            arrays.append(np.frombuffer(data, dtype=dtype, count=size, offset=offset).reshape(shape).copy())
+            array = np.frombuffer(data, dtype=dtype, count=size, offset=offset).reshape(shape)
+            arrays.append(array.copy() if copy else array)
             offset += nbytes
         if offset != len(data):
             raise EncodingError("malformed value")
@@ -203,6 +207,24 @@ def from_bytes(data: bytes, *, max_bytes: int = 256 * 2**20, rebuild_probes: boo
     except Exception as exc:  # truncated or corrupt bytes of any kind
         raise EncodingError(f"malformed value ({type(exc).__name__})") from None
     return decode(skeleton, arrays, rebuild_probes=rebuild_probes)
+
+
+_LENGTH = struct.Struct("!Q")
+
+
+def pack_inputs(scored: bytes, probes: bytes) -> bytes:
+    """A task's inputs: two :func:`to_bytes` blobs of ``{"cases": {function: [argument tuples]}}``, the task's
+    own scored cases and the part's probes (the same for every task of the part, so encoded once)."""
+    return _LENGTH.pack(len(scored)) + scored + probes
+
+
+def unpack_inputs(data: bytes) -> dict[str, list]:
+    """Per function, the argument tuples of :func:`pack_inputs`: its scored cases, then its probes (read-only arrays)."""
+    (length,) = _LENGTH.unpack_from(data)
+    view = memoryview(data)
+    scored = from_bytes(view[_LENGTH.size : _LENGTH.size + length], rebuild_probes=False, copy=False)["cases"]
+    probes = from_bytes(view[_LENGTH.size + length :], rebuild_probes=False, copy=False)["cases"]
+    return {name: [*args, *probes.get(name, [])] for name, args in scored.items()}
 
 
 def _arrays(value: Any, path: str = "") -> list[tuple[str, np.ndarray]]:

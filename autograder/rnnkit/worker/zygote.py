@@ -194,11 +194,10 @@ class Zygote:
         sys.stdout = open(1, "w", closefd=False)
         sys.stderr = open(2, "w", closefd=False)
         data = _read_all(source_fd)
-        inputs = calls.from_bytes(_read_all(inputs_fd), rebuild_probes=False)
+        cases = calls.unpack_inputs(_read_all(inputs_fd))
         os.close(source_fd)
         os.close(inputs_fd)
         shims.install()
-        cases = {name: list(args) for name, args in inputs["cases"].items()}
         worker = runner.Worker(result_fd, self.limits, cases, dict(message.get("caps", {})))
         worker.run(data, str(message["filename"]), str(message["part"]), [f for f in message["functions"] if f in cases], progress_fd, resume)
 
@@ -279,6 +278,8 @@ def _warm_up() -> None:
     cells.run_cells(source, "warm")
     calls.from_bytes(calls.to_bytes(*calls.encode({"r": (np.zeros(2), 1.0, None), "p": calls.Probe("coupled", {"A": np.eye(2)})})))
     calls.Probe("coupled", {"A": np.eye(2), "b": np.zeros(2)}).build()(np.zeros(2))
+    blob = calls.to_bytes(*calls.encode({"cases": {"f": [(np.zeros(2),)]}}))
+    calls.unpack_inputs(calls.pack_inputs(blob, blob))
     b"\xff".decode("utf-8", errors="replace")
 
 
