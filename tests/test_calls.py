@@ -6,6 +6,8 @@ import pickle
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rnnkit.worker import calls
 
@@ -83,6 +85,19 @@ def test_frames_before_garbage_in_one_chunk_are_all_given_out():
         for frame in parser.feed(chunk):
             seen.append(frame)
     assert seen == good
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=40), min_size=1, max_size=12), st.lists(st.integers(1, 400), max_size=10))
+def test_frames_come_out_whole_however_the_bytes_are_cut(payloads, cuts):
+    from rnnkit.worker import frames
+
+    sent = [({"event": "case", "case": n}, payload) for n, payload in enumerate(payloads)]
+    stream = b"".join(frames.encode_frame(h, p) for h, p in sent)
+    bounds = sorted({0, len(stream), *(c % (len(stream) + 1) for c in cuts)})
+    parser = frames.FrameParser(lambda header: 40)
+    seen = [frame for a, b in zip(bounds, bounds[1:]) for frame in parser.feed(stream[a:b])]
+    assert seen == sent and not parser.buffer
 
 
 def test_inputs_give_each_function_its_scored_cases_then_its_probes():

@@ -20,8 +20,6 @@ class CaseOutcome:
     message: str = ""
     #: The student's decoded result (plain arrays and numbers), when there was one.
     found: Any = field(default=None, repr=False)
-    #: Largest normalised error against the reference (inf when incomparable).
-    error: float = 0.0
     #: The arguments as the call left them (functions left out), when there was a result.
     args_after: Any = field(default=None, repr=False)
 

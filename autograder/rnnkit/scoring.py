@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .compare import Verdict, changed_arguments, compare, describe, length_names
+from .compare import PASS, Verdict, agrees, changed_arguments, compare, describe, length_names
 from .course import Course, Function, Limits
 from .results import CaseOutcome, FunctionResult, PartNotes
 from .hidden_tests import CaseSet
@@ -106,7 +106,10 @@ class TaskScorer:
                 raise calls.EncodingError("malformed value")
         except calls.EncodingError as exc:
             return CaseOutcome(case.about, False, f"the result could not be read ({exc})")
-        verdict: Verdict = compare(sent["result"], expected, self.course.tolerance, case.dims, item_names=RETURNS.get(case.function, ()))
+        # Most answers pass: the quick predicate first, the words only for an answer that fails.
+        verdict: Verdict = PASS if agrees(sent["result"], expected, self.course.tolerance) else compare(
+            sent["result"], expected, self.course.tolerance, case.dims, item_names=RETURNS.get(case.function, ())
+        )
         changed = changed_arguments(case.function, case.args, sent["args_after"])
         messages = []
         if not verdict.passed:
@@ -117,7 +120,7 @@ class TaskScorer:
             messages.append(alias_words(name, header["aliases"]))
         # Outputs are kept (within the task's caps) until the task ends: the diagnosis of a function that
         # lost credit compares every one of its cases, passed ones included.
-        return CaseOutcome(case.about, not messages, " ".join(messages), found=sent["result"], error=verdict.error, args_after=sent["args_after"])
+        return CaseOutcome(case.about, not messages, " ".join(messages), found=sent["result"], args_after=sent["args_after"])
 
     # ----------------------------------------------------------------- the end
 

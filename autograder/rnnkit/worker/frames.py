@@ -72,32 +72,36 @@ class FrameParser:
         """Each whole frame the bytes so far complete, one at a time: every frame before a bad one is
         given out before :class:`ProtocolError` is raised for it (a chunk may hold many frames)."""
         self.buffer += chunk
-        while True:
-            if self._pending is None:
-                if len(self.buffer) < _PREFIX.size:
+        start = 0  # what is consumed is cut off once, at the end (not frame by frame: a chunk holds dozens)
+        try:
+            while True:
+                if self._pending is None:
+                    if len(self.buffer) - start < _PREFIX.size:
+                        return
+                    head_len, payload_len = _PREFIX.unpack_from(self.buffer, start)
+                    if head_len > MAX_HEADER:
+                        raise ProtocolError("a frame header larger than allowed")
+                    if len(self.buffer) - start < _PREFIX.size + head_len:
+                        return
+                    try:
+                        header = json.loads(bytes(self.buffer[start + _PREFIX.size : start + _PREFIX.size + head_len]))
+                    except ValueError:
+                        raise ProtocolError("a frame whose header is not JSON") from None
+                    if not isinstance(header, dict):
+                        raise ProtocolError("a frame whose header is not an object")
+                    if payload_len > self.max_payload(header):
+                        raise ProtocolError("a frame larger than allowed")
+                    start += _PREFIX.size + head_len
+                    self._pending = (header, payload_len)
+                header, payload_len = self._pending
+                if len(self.buffer) - start < payload_len:
                     return
-                head_len, payload_len = _PREFIX.unpack_from(self.buffer)
-                if head_len > MAX_HEADER:
-                    raise ProtocolError("a frame header larger than allowed")
-                if len(self.buffer) < _PREFIX.size + head_len:
-                    return
-                try:
-                    header = json.loads(bytes(self.buffer[_PREFIX.size : _PREFIX.size + head_len]))
-                except ValueError:
-                    raise ProtocolError("a frame whose header is not JSON") from None
-                if not isinstance(header, dict):
-                    raise ProtocolError("a frame whose header is not an object")
-                if payload_len > self.max_payload(header):
-                    raise ProtocolError("a frame larger than allowed")
-                del self.buffer[: _PREFIX.size + head_len]
-                self._pending = (header, payload_len)
-            header, payload_len = self._pending
-            if len(self.buffer) < payload_len:
-                return
-            payload = bytes(self.buffer[:payload_len])
-            del self.buffer[:payload_len]
-            self._pending = None
-            yield header, payload
+                payload = bytes(self.buffer[start : start + payload_len])
+                start += payload_len
+                self._pending = None
+                yield header, payload
+        finally:
+            del self.buffer[:start]
 
 
 # --------------------------------------------------------------------------- control messages (grader <-> zygote)
