@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rnnkit.course import Course, load_course
-from rnnkit.secret import SECRET_FILE
+from rnnkit.secret import PRIVATE_DIR, SECRET_FILE
 
 from .classes import ASSIGNMENT
 from .machine import BIN, ROOT, Measured, run_measured, tool_env
@@ -71,6 +71,12 @@ def grade_rnnkit(work: Path, class_dir: Path, jobs: int, students: int, seed: in
         course_root = course_copy(work)
         secret = course_root / SECRET_FILE
         secret.unlink(missing_ok=True)
+        # The generated models' tables, as the seeded runs before this one left them: a course's first run builds
+        # them once (bench/diagnosis_cost.md measures that); every later run reads them.
+        tables = ROOT / PRIVATE_DIR / "cache"
+        if tables.is_dir():
+            (course_root / PRIVATE_DIR).mkdir(mode=0o700, exist_ok=True)  # private, like the course's own
+            shutil.copytree(tables, course_root / PRIVATE_DIR / "cache", dirs_exist_ok=True)
         env = tool_env(RNNKIT_COURSE=str(course_root))  # tool_env drops RNNKIT_SECRET: the secret comes from the file
     else:
         command += ["--seed", str(seed)]

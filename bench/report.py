@@ -78,7 +78,10 @@ def comparison_section(
         f"rnnkit grades with `--seed {base.seed}` (the fixed seed of the nbgrader and otter exports, so every grader runs the "
         "same hidden cases and their scores can be compared), and once more without `--seed`, as a course would by default: "
         "each task's inputs are then drawn from the course secret, the student and the file (so each task also draws its "
-        "cases and computes the reference's answers for them, which one seed does once per part).",
+        "cases and computes the reference's answers for them, which one seed does once per part). That run grades a copy of "
+        "the course with a fresh secret, and with the generated error models' tables the runs before it built "
+        "(`.rnnkit/cache/`), as any run after a course's first finds them; what the first run costs to build them is in "
+        "`bench/diagnosis_cost.md`.",
         "",
         f"| grader | how student code runs | students graded | wall time (s) | s per student | time ÷ `--jobs 2 --seed {base.seed}` | peak memory, tree PSS (MB) | tree RSS (MB) | largest process (MB) | CPU cores busy |",
         "|---|---|---|---|---|---|---|---|---|---|",

@@ -36,7 +36,8 @@ _SIGNATURES = {params[:3]: fn for fn, params in ARGUMENTS.items() if len(params)
 
 #: (module, name) -> why it is not an implementation. Patterns are full matches.
 NOT_IMPLEMENTATIONS: dict[tuple[str, str], str] = {
-    ("cases.py", r"\w+_cases"): "generates the inputs of hidden cases; the answers come from solutions/",
+    ("cases/recurrent.py", r"\w+_cases"): "generates the inputs of hidden cases; the answers come from solutions/",
+    ("cases/gated.py", r"\w+_cases"): "generates the inputs of hidden cases; the answers come from solutions/",
     ("probes.py", r"_probe_\w+"): "the capstone's probe of a student's function: checks properties, computes no answer",
     ("checks.py", "_rnn_backward_from_forward"): "finite differences of the student's own rnn_forward (the public check's comparison)",
     # diagnosis/parts/*.py: what a known mistake computes (wrong by design), or a wrapper of another entry.
@@ -61,7 +62,7 @@ NOT_IMPLEMENTATIONS: dict[tuple[str, str], str] = {
 #: line each): the reference-like base of the mistakes' variants. It must stay where student code cannot reach it
 #: (see the last test).
 KNOWN_IMPLEMENTATIONS: dict[tuple[str, str], str] = {
-    ("cases.py", "_softmax"): "softmax",
+    ("cases/blocks.py", "_softmax"): "softmax",
     ("diagnosis/parts/rnn_forward.py", "_rnn_forward_with"): "rnn_forward (given a step)",
     ("diagnosis/parts/bptt.py", "_jacobian_product_of"): "jacobian_product (given a state_jacobian)",
     ("diagnosis/parts/bptt.py", "product"): "jacobian_product (inside _jacobian_product_of)",

@@ -49,10 +49,10 @@ def test_the_release_holds_the_notebooks_the_checks_and_nothing_of_the_instructo
     assert {"README.md", "requirements.txt", "public_checks.json", "rnnkit/checks.py", "rnnkit/__init__.py"} <= set(files)
     extra = {n for n in files if not n.endswith(".ipynb") and not n.startswith("rnnkit/")}
     assert extra == {"README.md", "requirements.txt", "public_checks.json", "student-api.md"}
-    kit_only = {"cases.py", "grading.py", "content.py", "build.py", "examples.py", "feedback.py", "cli.py", "course_schema.json"}
+    kit_only = {"grading.py", "content.py", "build.py", "examples.py", "feedback.py", "cli.py", "course_schema.json"}
     shipped = {Path(n).name for n in files if n.startswith("rnnkit/")}
     assert not shipped & kit_only, "instructor modules in the release"
-    assert not any(n.startswith(("rnnkit/sandbox", "rnnkit/example_class", "rnnkit/diagnosis")) for n in files)
+    assert not any(n.startswith(("rnnkit/sandbox", "rnnkit/example_class", "rnnkit/diagnosis", "rnnkit/cases")) for n in files)
     assert not any(n.endswith(".yml") or n.startswith("solutions") for n in files)
     for name in runtime.WITHHELD:
         assert f"rnnkit/{name}" not in files

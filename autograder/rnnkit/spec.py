@@ -58,7 +58,7 @@ RETURNS: dict[str, tuple[str, ...]] = {
 }
 
 #: Each function's input domain, as the spec allows it: axes (optional arguments, ranks, regimes) whose
-#: every combination the hidden cases must cover (``tests/test_cases.py`` checks it). A case states its
+#: every combination the hidden cases must cover (``tests/test_domains.py`` checks it). A case states its
 #: point in ``Case.point``. Functions not listed have no optional arguments or regimes.
 DOMAINS: dict[str, dict[str, tuple]] = {
     "softmax": {"rank": (1, 2)},

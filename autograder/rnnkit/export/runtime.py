@@ -117,7 +117,7 @@ _KIT_FROM_IMPORT = re.compile(r"^\s*from\s+rnnkit\s+import\s+(.+)$", re.MULTILIN
 #: (The capstone's ``demo.py`` ships: it trains with the student's own functions and implements none.)
 WITHHELD = {
     "content.py": "it loads the reference solutions",
-    "cases.py": "it generates the hidden test cases",
+    "cases/__init__.py": "it generates the hidden test cases",
     "diagnosis/__init__.py": "it recognises mistakes by recomputing the graded functions",
     "grading.py": "it grades",
 }

@@ -17,7 +17,7 @@ class Task:
     filename: str
     data: bytes
     functions: list[str]
-    #: ``calls.to_bytes`` of ``{"cases": {function: [argument tuples]}}``: the hidden inputs.
+    #: ``calls.pack_inputs`` of the task's own cases and the part's probes: the hidden inputs.
     inputs: bytes = b""
     #: function -> number of cases, and the largest payload one case's result may have.
     case_counts: dict[str, int] = field(default_factory=dict)
