@@ -69,8 +69,8 @@ def comparison(args, work: Path, course: Course) -> tuple[dict[str, str], Path, 
     for jobs, seed in ((1, DEFAULT_SEED), (2, DEFAULT_SEED), (2, None)):
         words = f"--seed {seed}" if seed is not None else "without --seed (per-student inputs)"
         print(f"rnnkit grade --jobs {jobs} {words} ...", flush=True)
-        runs.append(grade_rnnkit(work, class_dir, jobs, len(plan), seed))
-        print(f"  {runs[-1].measured.wall:.1f} s", flush=True)
+        runs.append(grade_rnnkit(work, class_dir, jobs, len(plan), seed, rounds=args.rounds))
+        print(f"  {runs[-1].measured.wall:.1f} s (median of {', '.join(f'{w:.1f}' for w in runs[-1].rounds)})", flush=True)
     kit1, kit, own = runs
     if "nbgrader" not in args.skip:
         print(f"nbgrader autograde ({len(plan) * len(course.parts)} notebooks, one kernel each; about a second per notebook) ...", flush=True)
@@ -148,6 +148,7 @@ def main() -> None:
     parser.add_argument("--otter-students", type=int, default=10, help="students graded by otter, the rest extrapolated (0: all)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the class's mix (not of the hidden inputs)")
     parser.add_argument("--scale", default="", help="only the scale run: class sizes, e.g. 10,100,1000")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each rnnkit command in the comparison, the median reported (default 3)")
     parser.add_argument("--skip", default="", help="comma-separated: nbgrader, otter, profile")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary folder)")
     parser.add_argument("--out", "--results", dest="out", type=Path, default=RESULTS, help=f"the results file (default {RESULTS})")

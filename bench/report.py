@@ -88,7 +88,7 @@ def comparison_section(
     ]
     for r in runs:
         m = r.measured
-        wall = f"{m.wall:.1f}"
+        wall = f"{m.wall:.1f}" + (f" (median of {', '.join(f'{w:.1f}' for w in r.rounds)})" if len(r.rounds) > 1 else "")
         graded = f"{r.students}"
         if r.extrapolated_to:
             graded = f"{r.students} (sample)"
