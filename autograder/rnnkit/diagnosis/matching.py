@@ -105,11 +105,43 @@ class VariantProbes:
 
     def __init__(self):
         self._outputs: dict[tuple[str, str, int], list[Seen]] = {}
+        self._tables: dict[str, dict] = {}
 
     def outputs(self, key: tuple[str, str, int], run: Callable[[], "_VariantRun"]) -> list[Seen]:
         if key not in self._outputs:
             self._outputs[key] = [seen for seen, _ in run()]
         return self._outputs[key]
+
+    def agreeing(self, function: str, variants: dict, probe_values: list, tol) -> set | None:
+        """The keys of ``variants`` (key -> its run) whose probe outputs are within ``tol`` of ``probe_values``, all
+        compared at once; None when the student's values cannot be compared so (the caller then compares one by one).
+
+        Each variant's outputs are scaled by their own largest entry, never by one item's: a little more lenient
+        than the grader's rule, so this rules out only what one-by-one comparison would (own cases decide the rest).
+        """
+        from ..mutants.match import flatten  # the same flattening as the generated models' tables
+
+        seen = flatten(probe_values)
+        if seen is None or not np.isfinite(seen[1]).all():
+            return None
+        if function not in self._tables:
+            rows: dict[tuple, tuple[list, list]] = {}
+            for key, run in variants.items():
+                outputs = self.outputs(key, run)
+                flat = flatten([o.result for o in outputs]) if all(o.kind == "value" for o in outputs) else None
+                if flat is not None:
+                    keys, vectors = rows.setdefault(flat[0], ([], []))
+                    keys.append(key)
+                    vectors.append(flat[1])
+            self._tables[function] = {structure: (keys, np.vstack(v)) for structure, (keys, v) in rows.items()}
+        if seen[0] not in self._tables[function]:
+            return set()
+        keys, matrix = self._tables[function][seen[0]]
+        magnitude = np.abs(matrix)
+        scale = np.maximum(1.0, magnitude.max(axis=1, initial=0.0))[:, None]
+        with np.errstate(over="ignore", invalid="ignore"):
+            ok = np.all(np.abs(matrix - seen[1]) <= tol.rtol * magnitude + tol.atol * scale, axis=1)
+        return {key for key, good in zip(keys, ok) if good}
 
 
 class Diagnoser:
@@ -143,23 +175,42 @@ class Diagnoser:
         assert isinstance(variant, Variant)
         return [list(self._run(mistake, function, i, fn, variant.aspects, variant.raises)) for i, fn in enumerate(variant.alternatives)]
 
-    def _ruled_out_on_probes(self, mistake: Mistake, function: str, index: int, fn: Callable, variant: Variant, probe_values: list | None) -> bool:
-        """Whether the variant's result on the probes differs from the student's (so it is not their mistake)."""
+    def _probe_run(self, function: str, fn: Callable, variant: Variant) -> Callable[[], "_VariantRun"]:
+        module = self.references[self._part_of[function]]
+        probes, answers = self.hidden.probes.get(function, []), self.hidden.probe_answers.get(function, [])
+        return lambda: _VariantRun(module, fn, variant.aspects, variant.raises, probes, answers, self.tol)
+
+    def _comparable_probes(self, function: str, variant: Variant, probe_values: list | None) -> bool:
+        """Whether the probes can rule this variant out: it returns a result, and the student's probes all returned."""
         probes = getattr(self.hidden, "probes", {}).get(function, [])
-        answers = getattr(self.hidden, "probe_answers", {}).get(function, [])
         if self.variant_probes is None or not probes or variant.raises or "result" not in variant.aspects:
             return False
-        if not probe_values or len(probe_values) != len(probes) or any(v is None for v in probe_values):
+        return bool(probe_values) and len(probe_values) == len(probes) and all(v is not None for v in probe_values)
+
+    def _agreeing_on_probes(self, function: str, probe_values: list | None) -> set | None:
+        """The (mistake, function, alternative) keys whose probe outputs are the student's, all at once (None: unknown)."""
+        variants = {
+            (mistake.id, function, index): self._probe_run(function, fn, recogniser)
+            for mistake, recogniser in recognisers_for(function)
+            if isinstance(recogniser, Variant) and self._comparable_probes(function, recogniser, probe_values)
+            for index, fn in enumerate(recogniser.alternatives)
+        }
+        if not variants:
+            return None
+        return self.variant_probes.agreeing(function, variants, probe_values, self.tol)
+
+    def _ruled_out_on_probes(self, mistake: Mistake, function: str, index: int, fn: Callable, variant: Variant, probe_values: list | None, agreeing: set | None = None) -> bool:
+        """Whether the variant's result on the probes differs from the student's (so it is not their mistake)."""
+        if not self._comparable_probes(function, variant, probe_values):
             return False  # the student's probes raised or were not kept: decide on their own cases
-        module = self.references[self._part_of[function]]
-        outputs = self.variant_probes.outputs(
-            (mistake.id, function, index), lambda: _VariantRun(module, fn, variant.aspects, variant.raises, probes, answers, self.tol)
-        )
+        if agreeing is not None:
+            return (mistake.id, function, index) not in agreeing
+        outputs = self.variant_probes.outputs((mistake.id, function, index), self._probe_run(function, fn, variant))
         return any(out.kind != "value" or not _close(value, out.result, self.tol) for value, out in zip(probe_values, outputs))
 
-    def _variant_matches(self, mistake: Mistake, function: str, variant: Variant, seen: list[Seen], probe_values: list | None = None) -> bool:
+    def _variant_matches(self, mistake: Mistake, function: str, variant: Variant, seen: list[Seen], probe_values: list | None = None, agreeing: set | None = None) -> bool:
         for index, fn in enumerate(variant.alternatives):
-            if self._ruled_out_on_probes(mistake, function, index, fn, variant, probe_values):
+            if self._ruled_out_on_probes(mistake, function, index, fn, variant, probe_values, agreeing):
                 continue
             runs = self._run(mistake, function, index, fn, variant.aspects, variant.raises)
             if len(runs) != len(seen):
@@ -188,12 +239,18 @@ class Diagnoser:
         the student's outputs on the probes, when known)."""
         out = []
         cases, expected = self.hidden.cases[function], self.hidden.expected[function]
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                agreeing = self._agreeing_on_probes(function, probe_values)
+        except Exception:  # noqa: BLE001 - then each variant is compared on its own
+            agreeing = None
         for mistake, recogniser in recognisers_for(function):
             try:
                 with np.errstate(all="ignore"), warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     if isinstance(recogniser, Variant):
-                        ok, detail = self._variant_matches(mistake, function, recogniser, seen, probe_values), ""
+                        ok, detail = self._variant_matches(mistake, function, recogniser, seen, probe_values, agreeing), ""
                     else:
                         ok, detail = recogniser.check(seen, cases, expected, self.tol)
             except Exception:  # noqa: BLE001 - a recogniser must never stop grading
