@@ -92,3 +92,31 @@ def test_the_tables_kept_between_runs_are_the_tables_built(course, tmp_path):
     looser = dataclasses.replace(course.tolerance, rtol=course.tolerance.rtol * 10)
     models(looser).table("lstm", functions[0], close)
     assert len(sorted(folder.glob("*.npz"))) == len(functions) + 1
+
+
+def test_the_catalogues_probe_tables_kept_between_runs_agree_with_the_ones_built(course, tmp_path):
+    """The catalogue's variants on the probes, kept on disk: a later run reads them (running no variant) and rules
+    the same variants in for a student's probe outputs as building them does; the folder is private."""
+    import stat
+
+    from rnnkit import content
+    from rnnkit.diagnosis.matching import Diagnoser, VariantProbes
+    from rnnkit.hidden_tests import CaseSet, Probes, References
+
+    references = References(course)
+    part = course.part("bptt")
+    caseset = CaseSet.draw(part, 9, references, Probes(references))
+    folder = tmp_path / ".rnnkit" / "cache" / "catalogue"
+    sources = {p.name: content.reference_code(content.read_source(course.solutions_dir, p.name)) for p in course.parts}
+    student = list(caseset.probe_answers["rnn_backward"])  # a student whose probes are the reference's
+
+    def agreeing(variant_probes):
+        return Diagnoser(course, caseset, references.all(), variant_probes)._agreeing_on_probes("rnn_backward", student)
+
+    built = agreeing(VariantProbes(folder, sources, course.tolerance))
+    assert built and {key[0] for key in built} >= {"bptt_truncate_ignored"}  # right without truncation on these probes
+    assert len(list(folder.glob("*.npz"))) == 1 and stat.S_IMODE(folder.stat().st_mode) == 0o700
+    kept = VariantProbes(folder, sources, course.tolerance)
+    kept.outputs = lambda *args: pytest.fail("a kept table was built again")
+    assert agreeing(kept) == built
+    assert agreeing(VariantProbes()) == built  # no cache: the same

@@ -54,7 +54,12 @@ class _Draws:
         self._pinned: dict[str, tuple[CaseSet, Diagnoser]] = {}
         self._lock = threading.Lock()
         self._generated: GeneratedModels | None = None
-        self.variant_probes = VariantProbes()  # the catalogue's variants on the probes, shared by the class
+        # The catalogue's variants on the probes, shared by the class and kept between runs, as the generated models' tables.
+        self.variant_probes = VariantProbes(
+            course.root / PRIVATE_DIR / "cache" / "catalogue",
+            {p.name: content.reference_code(content.read_source(course.solutions_dir, p.name)) for p in course.parts},
+            course.tolerance,
+        )
 
     @property
     def generated(self) -> GeneratedModels:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
+from ..mutants.cache import TableCache
+from ..mutants.match import flatten  # the same flattening as the generated models' tables
 from ..worker import calls
 from .catalogue import recognisers_for
 from .model import _EXACT, Diagnosis, Mistake, Pattern, Variant, _close, _data_args
@@ -96,6 +99,23 @@ class _VariantRun:
         return Seen("value", value, after), differs
 
 
+#: The catalogue's code: a change in it changes what a kept table of variant outputs holds.
+_CATALOGUE_CODE = "".join(
+    path.read_text(encoding="utf-8") for path in sorted([*Path(__file__).with_name("parts").glob("*.py"), Path(__file__).with_name("model.py")])
+)
+
+
+def _key_id(key: tuple[str, str, int]) -> str:
+    return f"{key[0]}|{key[2]}"
+
+
+class _Id:
+    """A table key as the table cache stores it (it keeps each row's ``id``)."""
+
+    def __init__(self, key: tuple[str, str, int]):
+        self.id = _key_id(key)
+
+
 class VariantProbes:
     """What each catalogued variant returns on the probes (the same for every student): computed once per class.
 
@@ -103,37 +123,52 @@ class VariantProbes:
     are ruled out by a comparison, without running them on the student's own cases.
     """
 
-    def __init__(self):
+    def __init__(self, cache_dir=None, sources: dict[str, str] | None = None, tolerance=None):
+        """``cache_dir``: where the tables are kept between runs (None: built in every run), keyed by the part's
+        reference code (``sources``), the catalogue's code, the probes and ``tolerance``."""
         self._outputs: dict[tuple[str, str, int], list[Seen]] = {}
         self._tables: dict[str, dict] = {}
+        self._sources = sources or {}
+        self._cache = TableCache(cache_dir, tolerance.rtol, tolerance.atol) if cache_dir is not None and tolerance is not None else None
 
     def outputs(self, key: tuple[str, str, int], run: Callable[[], "_VariantRun"]) -> list[Seen]:
         if key not in self._outputs:
             self._outputs[key] = [seen for seen, _ in run()]
         return self._outputs[key]
 
-    def agreeing(self, function: str, variants: dict, probe_values: list, tol) -> set | None:
+    def _table(self, part: str, function: str, variants: dict, probes: list, answers: list) -> dict:
+        """structure -> (keys, their probe outputs flattened as rows): from the cache, or run and kept."""
+        path = None
+        if self._cache is not None and part in self._sources:
+            path = self._cache.path(f"catalogue.{part}", function, self._sources[part] + _CATALOGUE_CODE, probes, answers)
+            kept = self._cache.load(path, {_key_id(key): key for key in variants})
+            if kept is not None:
+                return {structure: (keys, matrix) for structure, keys, matrix in kept}
+        rows: dict[tuple, tuple[list, list]] = {}
+        for key, run in variants.items():
+            outputs = self.outputs(key, run)
+            flat = flatten([o.result for o in outputs]) if all(o.kind == "value" for o in outputs) else None
+            if flat is not None:
+                keys, vectors = rows.setdefault(flat[0], ([], []))
+                keys.append(key)
+                vectors.append(flat[1])
+        table = {structure: (keys, np.vstack(v)) for structure, (keys, v) in rows.items()}
+        if path is not None:
+            self._cache.save(path, [(structure, [_Id(key) for key in keys], matrix) for structure, (keys, matrix) in table.items()])
+        return table
+
+    def agreeing(self, function: str, variants: dict, probe_values: list, tol, part: str = "", probes: list = (), answers: list = ()) -> set | None:
         """The keys of ``variants`` (key -> its run) whose probe outputs are within ``tol`` of ``probe_values``, all
         compared at once; None when the student's values cannot be compared so (the caller then compares one by one).
 
         Each variant's outputs are scaled by their own largest entry, never by one item's: a little more lenient
         than the grader's rule, so this rules out only what one-by-one comparison would (own cases decide the rest).
         """
-        from ..mutants.match import flatten  # the same flattening as the generated models' tables
-
         seen = flatten(probe_values)
         if seen is None or not np.isfinite(seen[1]).all():
             return None
         if function not in self._tables:
-            rows: dict[tuple, tuple[list, list]] = {}
-            for key, run in variants.items():
-                outputs = self.outputs(key, run)
-                flat = flatten([o.result for o in outputs]) if all(o.kind == "value" for o in outputs) else None
-                if flat is not None:
-                    keys, vectors = rows.setdefault(flat[0], ([], []))
-                    keys.append(key)
-                    vectors.append(flat[1])
-            self._tables[function] = {structure: (keys, np.vstack(v)) for structure, (keys, v) in rows.items()}
+            self._tables[function] = self._table(part, function, variants, list(probes), list(answers))
         if seen[0] not in self._tables[function]:
             return set()
         keys, matrix = self._tables[function][seen[0]]
@@ -197,7 +232,8 @@ class Diagnoser:
         }
         if not variants:
             return None
-        return self.variant_probes.agreeing(function, variants, probe_values, self.tol)
+        probes, answers = self.hidden.probes.get(function, []), self.hidden.probe_answers.get(function, [])
+        return self.variant_probes.agreeing(function, variants, probe_values, self.tol, self._part_of[function], probes, answers)
 
     def _ruled_out_on_probes(self, mistake: Mistake, function: str, index: int, fn: Callable, variant: Variant, probe_values: list | None, agreeing: set | None = None) -> bool:
         """Whether the variant's result on the probes differs from the student's (so it is not their mistake)."""
