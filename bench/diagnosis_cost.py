@@ -161,7 +161,7 @@ def main() -> None:
         "",
         f"**Slowdown: {100 * (slow / base - 1):+.0f} %** (target: at most +20 %).",
         "",
-        f"The generated models' tables are kept between runs (`.rnnkit/cache/generated/`). The first run of a course "
+        f"The generated models' and the catalogue's tables are kept between runs (`.rnnkit/cache/`). The first run of a course "
         f"builds them: the failing class, graded once more with no cache, took {cold:.1f} s ({100 * (cold / base - 1):+.0f} %).",
         "",
         "Time in the diagnosis stages of the failing class (grader threads, summed; median over rounds):",
