@@ -1,4 +1,5 @@
-"""The generated models' tables, kept between runs of the same course.
+"""The generated models' tables, kept between runs of the same course (the catalogue's probe tables use it too,
+in ``cache/catalogue/``, with the catalogue's code in their key: :class:`rnnkit.diagnosis.matching.VariantProbes`).
 
 Building a function's table runs every mutant that reaches it on the probes: about a
 second and a half for the whole course, in every grading run, though the reference
