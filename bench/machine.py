@@ -15,10 +15,11 @@ import sys
 import tempfile
 import threading
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+
+from rnnkit.worker.processes import descendants
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -88,26 +89,8 @@ def machine_lines() -> list[str]:
 # --------------------------------------------------------------------------- measuring a process tree
 
 
-def _children() -> dict[int, list[int]]:
-    kids: dict[int, list[int]] = defaultdict(list)
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        kids[int(stat[stat.rfind(b")") + 2 :].split()[1])].append(int(entry.name))
-    return kids
-
-
 def process_tree(root: int) -> list[int]:
-    kids = _children()
-    tree = [root]
-    for pid in tree:
-        tree.extend(kids.get(pid, ()))
-    return tree
+    return [root, *descendants(root)]
 
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")

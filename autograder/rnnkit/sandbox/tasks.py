@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+
 class SandboxError(RuntimeError):
     """The sandbox itself could not run (not a student's fault)."""
 

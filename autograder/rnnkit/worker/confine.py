@@ -27,6 +27,8 @@ import signal
 import sys
 from dataclasses import dataclass, field
 
+from .processes import become_uid
+
 try:  # well-kept bindings; each layer is optional
     import landlock as _landlock
     from landlock import plumbing as _ll
@@ -224,9 +226,7 @@ class Confinement:
 
     def drop_uid(self) -> None:
         if self.uid is not None:  # first: root ignores RLIMIT_NPROC
-            os.setgroups([])
-            os.setgid(self.uid)
-            os.setuid(self.uid)
+            become_uid(self.uid)
 
     def set_limits(self, others: int) -> None:
         """Apply the rlimits; ``others``: processes of this uid that are not the task's (RLIMIT_NPROC counts them)."""
