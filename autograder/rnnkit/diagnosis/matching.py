@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 import numpy as np
 
 from ..mutants.cache import TableCache
-from ..mutants.match import flatten  # the same flattening as the generated models' tables
+from ..mutants.match import OutputTable, flatten  # the generated models' tables serve the catalogue's too
 from ..worker import calls
 from .catalogue import recognisers_for
 from .model import _EXACT, Diagnosis, Mistake, Pattern, Variant, _close, _data_args
@@ -105,15 +105,12 @@ _CATALOGUE_CODE = "".join(
 )
 
 
-def _key_id(key: tuple[str, str, int]) -> str:
-    return f"{key[0]}|{key[2]}"
-
-
-class _Id:
-    """A table key as the table cache stores it (it keeps each row's ``id``)."""
+class _Variant:
+    """One alternative of a catalogued variant, as a row of an :class:`OutputTable` (``id``: what the cache keeps)."""
 
     def __init__(self, key: tuple[str, str, int]):
-        self.id = _key_id(key)
+        self.key = key
+        self.id = f"{key[0]}|{key[2]}"
 
 
 class VariantProbes:
@@ -127,7 +124,7 @@ class VariantProbes:
         """``cache_dir``: where the tables are kept between runs (None: built in every run), keyed by the part's
         reference code (``sources``), the catalogue's code, the probes and ``tolerance``."""
         self._outputs: dict[tuple[str, str, int], list[Seen]] = {}
-        self._tables: dict[str, dict] = {}
+        self._tables: dict[str, OutputTable] = {}
         self._sources = sources or {}
         self._cache = TableCache(cache_dir, tolerance.rtol, tolerance.atol) if cache_dir is not None and tolerance is not None else None
 
@@ -136,47 +133,40 @@ class VariantProbes:
             self._outputs[key] = [seen for seen, _ in run()]
         return self._outputs[key]
 
-    def _table(self, part: str, function: str, variants: dict, probes: list, answers: list) -> dict:
-        """structure -> (keys, their probe outputs flattened as rows): from the cache, or run and kept."""
+    def _table(self, part: str, function: str, variants: dict, probes: list, answers: list) -> OutputTable:
+        """The variants' outputs on the probes, one row each: from the cache, or run and kept."""
         path = None
         if self._cache is not None and part in self._sources:
             path = self._cache.path(f"catalogue.{part}", function, self._sources[part] + _CATALOGUE_CODE, probes, answers)
-            kept = self._cache.load(path, {_key_id(key): key for key in variants})
+            kept = self._cache.load(path, {row.id: row for row in map(_Variant, variants)})
             if kept is not None:
-                return {structure: (keys, matrix) for structure, keys, matrix in kept}
-        rows: dict[tuple, tuple[list, list]] = {}
+                return OutputTable.from_kept(kept)
+        table = OutputTable()
         for key, run in variants.items():
             outputs = self.outputs(key, run)
             flat = flatten([o.result for o in outputs]) if all(o.kind == "value" for o in outputs) else None
             if flat is not None:
-                keys, vectors = rows.setdefault(flat[0], ([], []))
-                keys.append(key)
-                vectors.append(flat[1])
-        table = {structure: (keys, np.vstack(v)) for structure, (keys, v) in rows.items()}
+                table.add(_Variant(key), *flat)
+        table.freeze()
         if path is not None:
-            self._cache.save(path, [(structure, [_Id(key) for key in keys], matrix) for structure, (keys, matrix) in table.items()])
+            self._cache.save(path, table.kept())
         return table
 
-    def agreeing(self, function: str, variants: dict, probe_values: list, tol, part: str = "", probes: list = (), answers: list = ()) -> set | None:
-        """The keys of ``variants`` (key -> its run) whose probe outputs are within ``tol`` of ``probe_values``, all
-        compared at once; None when the student's values cannot be compared so (the caller then compares one by one).
+    def agreeing(self, function: str, variants: Callable[[], dict], probe_values: list, tol, part: str = "", probes: list = (), answers: list = ()) -> set | None:
+        """The keys of ``variants()`` (key -> its run; asked only to build the table) whose probe outputs are within
+        ``tol`` of ``probe_values``, all compared at once; None when the student's values cannot be compared so (the
+        caller then compares one by one).
 
         Each variant's outputs are scaled by their own largest entry, never by one item's: a little more lenient
-        than the grader's rule, so this rules out only what one-by-one comparison would (own cases decide the rest).
+        than the grader's rule, so this rules out only what one-by-one comparison would (own cases decide the rest;
+        but a variant kept here counts towards which mistakes fit, so no slack is added beyond that).
         """
         seen = flatten(probe_values)
         if seen is None or not np.isfinite(seen[1]).all():
             return None
         if function not in self._tables:
-            self._tables[function] = self._table(part, function, variants, list(probes), list(answers))
-        if seen[0] not in self._tables[function]:
-            return set()
-        keys, matrix = self._tables[function][seen[0]]
-        magnitude = np.abs(matrix)
-        scale = np.maximum(1.0, magnitude.max(axis=1, initial=0.0))[:, None]
-        with np.errstate(over="ignore", invalid="ignore"):
-            ok = np.all(np.abs(matrix - seen[1]) <= tol.rtol * magnitude + tol.atol * scale, axis=1)
-        return {key for key, good in zip(keys, ok) if good}
+            self._tables[function] = self._table(part, function, variants(), list(probes), list(answers))
+        return {row.key for row in self._tables[function].near(*seen, tol.rtol, tol.atol, slack=0.0)}
 
 
 class Diagnoser:
@@ -224,14 +214,20 @@ class Diagnoser:
 
     def _agreeing_on_probes(self, function: str, probe_values: list | None) -> set | None:
         """The (mistake, function, alternative) keys whose probe outputs are the student's, all at once (None: unknown)."""
-        variants = {
-            (mistake.id, function, index): self._probe_run(function, fn, recogniser)
-            for mistake, recogniser in recognisers_for(function)
+        comparable = [
+            (mistake, recogniser) for mistake, recogniser in recognisers_for(function)
             if isinstance(recogniser, Variant) and self._comparable_probes(function, recogniser, probe_values)
-            for index, fn in enumerate(recogniser.alternatives)
-        }
-        if not variants:
+        ]
+        if not comparable:
             return None
+
+        def variants() -> dict:
+            return {
+                (mistake.id, function, index): self._probe_run(function, fn, recogniser)
+                for mistake, recogniser in comparable
+                for index, fn in enumerate(recogniser.alternatives)
+            }
+
         probes, answers = self.hidden.probes.get(function, []), self.hidden.probe_answers.get(function, [])
         return self.variant_probes.agreeing(function, variants, probe_values, self.tol, self._part_of[function], probes, answers)
 

@@ -64,22 +64,38 @@ def flatten(value: Any) -> tuple[tuple, np.ndarray] | None:
     return structure, (np.concatenate(parts) if parts else np.zeros(0))
 
 
-class _Table:
-    """The useful mutants of one function, their outputs on its probes stacked as rows: matched all at once."""
+class OutputTable:
+    """Alternatives to the reference (generated mutants, catalogued variants), their outputs on a function's probes
+    flattened and stacked as rows, one matrix per structure: matched against a student's all at once.
+
+    Each item has an ``id`` (what :class:`~.cache.TableCache` keeps of it).
+    """
 
     def __init__(self):
-        self.rows: dict[tuple, tuple[list[Mutant], list[np.ndarray]]] = {}
+        self.rows: dict[tuple, tuple[list, list[np.ndarray]]] = {}
 
-    def add(self, mutant: Mutant, structure: tuple, flat: np.ndarray) -> None:
-        mutants_, vectors = self.rows.setdefault(structure, ([], []))
-        mutants_.append(mutant)
+    @classmethod
+    def from_kept(cls, kept: list) -> "OutputTable":
+        """The table :meth:`kept` gave, read back by :meth:`~.cache.TableCache.load`."""
+        table = cls()
+        table.rows = {structure: (items, matrix) for structure, items, matrix in kept}
+        return table
+
+    def kept(self) -> list:
+        """``[(structure, items, matrix)]``, as :meth:`~.cache.TableCache.save` keeps it."""
+        return [(structure, items, matrix) for structure, (items, matrix) in self.rows.items()]
+
+    def add(self, item, structure: tuple, flat: np.ndarray) -> None:
+        items, vectors = self.rows.setdefault(structure, ([], []))
+        items.append(item)
         vectors.append(flat)
 
     def freeze(self) -> None:
         self.rows = {k: (m, np.vstack(v)) for k, (m, v) in self.rows.items()}  # type: ignore[misc]
 
-    def near(self, structure: tuple, flat: np.ndarray, rtol: float, atol: float) -> list[Mutant]:
-        """The mutants whose outputs are within the course tolerance of ``flat`` (a quick first pass)."""
+    def near(self, structure: tuple, flat: np.ndarray, rtol: float, atol: float, slack: float = 1e-12) -> list:
+        """The items whose outputs are within the course tolerance of ``flat`` (a quick first pass), plus ``slack``
+        (the catalogue's variants are matched with none: their probe match is evidence, not only a filter)."""
         if structure not in self.rows:
             return []
         mutants_, matrix = self.rows[structure]
@@ -88,7 +104,7 @@ class _Table:
         magnitude = np.abs(matrix)
         scale = np.maximum(1.0, magnitude.max(axis=1, initial=0.0))[:, None]  # each mutant's own, as the grader's rule
         with np.errstate(over="ignore", invalid="ignore"):
-            ok = np.all(np.abs(matrix - flat) <= rtol * magnitude + atol * scale + 1e-12, axis=1)
+            ok = np.all(np.abs(matrix - flat) <= rtol * magnitude + atol * scale + slack, axis=1)
         return [m for m, good in zip(mutants_, ok) if good]
 
 
@@ -111,7 +127,7 @@ class GeneratedModels:
         self.rtol, self.atol = (tolerance.rtol, tolerance.atol) if tolerance is not None else (1e-4, 1e-5)
         self._mutants: dict[str, list[Mutant]] = {}
         self._reached = {part: reached(source) for part, source in sources.items()}
-        self._tables: dict[str, _Table] = {}
+        self._tables: dict[str, OutputTable] = {}
         self._lock = threading.Lock()
         self._cache = TableCache(cache_dir, self.rtol, self.atol)  # ``cache_dir`` None: built in every run
 
@@ -121,18 +137,18 @@ class GeneratedModels:
                 self._mutants[part] = mutants(self.sources[part], self.part_functions[part], f"solutions/{part}.py", part)
             return self._mutants[part]
 
-    def table(self, part: str, function: str, close: Close) -> _Table:
+    def table(self, part: str, function: str, close: Close) -> OutputTable:
         """Every mutant of ``part`` that changes what ``function`` returns on its probes (built once)."""
         candidates = self.mutants_of(part)
         with self._lock:
             if function not in self._tables:
                 probes, answers = self.probes.get(function, []), self.probe_answers.get(function, [])
                 path = self._cache.path(part, function, self.sources[part], probes, answers)
-                table = _Table()
                 kept = self._cache.load(path, {m.id: m for m in candidates})
                 if kept is not None:
-                    table.rows = {structure: (mutants_, matrix) for structure, mutants_, matrix in kept}
+                    table = OutputTable.from_kept(kept)
                 else:
+                    table = OutputTable()
                     used = self._reached[part].get(function, {function})
                     for mutant in (m for m in candidates if m.function in used) if probes else []:
                         found = [run(mutant, function, case.call_args(), _call) for case in probes]
@@ -142,7 +158,7 @@ class GeneratedModels:
                         if flat is not None:
                             table.add(mutant, *flat)
                     table.freeze()
-                    self._cache.save(path, [(structure, m, matrix) for structure, (m, matrix) in table.rows.items()])
+                    self._cache.save(path, table.kept())
                 self._tables[function] = table
             return self._tables[function]
 
