@@ -54,12 +54,10 @@ class _Draws:
         self._pinned: dict[str, tuple[CaseSet, Diagnoser]] = {}
         self._lock = threading.Lock()
         self._generated: GeneratedModels | None = None
+        #: part -> its reference code: what the error models are made from, and part of their tables' keys.
+        self.sources = {p.name: content.reference_code(content.read_source(course.solutions_dir, p.name)) for p in course.parts}
         # The catalogue's variants on the probes, shared by the class and kept between runs, as the generated models' tables.
-        self.variant_probes = VariantProbes(
-            course.root / PRIVATE_DIR / "cache" / "catalogue",
-            {p.name: content.reference_code(content.read_source(course.solutions_dir, p.name)) for p in course.parts},
-            course.tolerance,
-        )
+        self.variant_probes = VariantProbes(course.root / PRIVATE_DIR / "cache" / "catalogue", self.sources, course.tolerance)
 
     @property
     def generated(self) -> GeneratedModels:
@@ -67,7 +65,6 @@ class _Draws:
         with self._lock:
             if self._generated is None:
                 parts = self.course.parts
-                sources = {p.name: content.reference_code(content.read_source(self.course.solutions_dir, p.name)) for p in parts}
                 probes, answers = {}, {}
                 for part in parts:  # the ordinary probes only: the controlled ones serve localisation (diagnosis.further)
                     cases, expected = self.probes.of(part)
@@ -75,7 +72,7 @@ class _Draws:
                     answers.update({name: a[:PROBES_PER_FUNCTION] for name, a in expected.items()})
                 functions = {p.name: [f.name for f in p.functions] for p in parts}
                 cache = self.course.root / PRIVATE_DIR / "cache" / "generated"
-                self._generated = GeneratedModels(sources, functions, probes, answers, self.course.tolerance, cache)
+                self._generated = GeneratedModels(self.sources, functions, probes, answers, self.course.tolerance, cache)
             return self._generated
 
     def for_task(self, student: str, part_name: str, data: bytes) -> tuple[CaseSet, Diagnoser]:
