@@ -69,8 +69,10 @@ def sigmoid(z):
 
     Returns:
         sigma(z) = 1 / (1 + exp(-z)), same shape as ``z``, every entry in
-        [0, 1]. Finite and exact for entries as large as +-1000, without
-        overflow warnings.
+        [0, 1]. Finite and exact for entries as large as +-1000. (Computed
+        literally, exp(1000) overflows with a RuntimeWarning; 1 / (1 + inf)
+        is still exactly 0, so that is graded as right, but the stable form
+        needs no warning at all.)
     """
     ### BEGIN SOLUTION
     # HINT: paste the body of your sigmoid from the LSTM part (Part 4).

@@ -46,6 +46,17 @@ def test_a_wrong_answer_says_where_and_gives_a_hint(public):
     assert "Hint: Subtract each row's own maximum" in text
 
 
+def test_a_naive_sigmoid_passes_and_is_told_of_its_overflow_warning(public, references):
+    def sigmoid(z):
+        return 1.0 / (1.0 + np.exp(-z))
+
+    naive = run_check("sigmoid", {"sigmoid": sigmoid}, public)
+    assert naive.status == "passed"
+    assert "numpy warned: overflow encountered in exp" in str(naive) and "full credit" in str(naive)
+    stable = run_check("sigmoid", {"sigmoid": references["lstm"].sigmoid}, public)
+    assert stable.status == "passed" and "warned" not in str(stable)
+
+
 def test_a_wrong_shape_is_reported_with_axis_names(public):
     def softmax_cross_entropy_grad(o, y):
         return (o - np.eye(o.shape[1])[y]).T

@@ -23,6 +23,7 @@ import json
 import os
 import re
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -217,7 +218,9 @@ def run_check(function: str, namespace: dict, public: PublicChecks) -> CheckResu
         before = calls.copy_value(args)
         expected = value_from_json(case.expected)
         try:
-            found = fn(*args)
+            with warnings.catch_warnings(record=True) as warned:
+                warnings.simplefilter("always", RuntimeWarning)
+                found = fn(*args)
         except NotImplementedError:
             return CheckResult(function, "not implemented", ["Not implemented yet: replace the `raise NotImplementedError(...)` line with your code."])
         except Exception as exc:  # the student's bug: show their own traceback
@@ -230,7 +233,7 @@ def run_check(function: str, namespace: dict, public: PublicChecks) -> CheckResu
         names = changed_arguments(function, before, tuple(a for a in args if not callable(a)))
         aliased = calls.aliases(found, tuple(a for a in args if not callable(a)))
         if verdict.passed and not names and not aliased:
-            lines.append(f"case {number} ({case.about}): ok")
+            lines.append(f"case {number} ({case.about}): ok{_warning_note(warned)}")
             continue
         failures += 1
         failing.append(case)
@@ -250,6 +253,15 @@ def run_check(function: str, namespace: dict, public: PublicChecks) -> CheckResu
         lines.append(hint_for(function))
         return CheckResult(function, "failed", lines)
     return CheckResult(function, "passed", lines)
+
+
+def _warning_note(warned: list[warnings.WarningMessage]) -> str:
+    """A right answer that numpy warned about: say so (an overflow the stable form avoids)."""
+    messages = sorted({str(w.message) for w in warned if issubclass(w.category, RuntimeWarning)})
+    if not messages:
+        return ""
+    return (f", but numpy warned: {'; '.join(messages)}. The result is right and gets full credit; "
+            "the numerically stable form in the text computes it without the warning.")
 
 
 class _Elsewhere(Exception):
