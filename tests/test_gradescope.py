@@ -168,6 +168,19 @@ def test_a_wrong_submission_gets_the_same_scores_as_rnnkit_grade(autograder, cou
     assert skipped["status"] == "passed" and skipped["max_score"] == 0 and "Not attempted" in skipped["output"]
 
 
+def test_setup_builds_the_diagnosis_tables_and_a_submission_only_reads_them(autograder, course):
+    cache = autograder["root"] / "source" / "kit" / ".rnnkit" / "cache"
+    tables = {path: path.stat().st_mtime_ns for path in cache.rglob("*.npz")}
+    built = {kind: {path.name.split(".")[-3] for path in tables if path.parent.name == kind} for kind in ("generated", "catalogue")}
+    assert built["generated"] == {f.name for f in course.functions}, "one generated models' table per function"
+    assert built["catalogue"] and built["catalogue"] <= {f.name for f in course.functions}
+    assert f"tables built for {len(course.functions)} functions" in autograder["setup_output"]
+    files = {f"{p}.py": wrong_source(course, p) for p in ("rnn_forward", "lstm", "gru")}
+    results = _grade(autograder["root"], files)
+    assert any(t["score"] < t["max_score"] for t in results["tests"]), "some function failed, so the diagnosis ran"
+    assert {path: path.stat().st_mtime_ns for path in cache.rglob("*.npz")} == tables, "the submission built no table"
+
+
 def test_the_grading_entry_point_grades_with_the_course_it_is_given(course, tmp_path, monkeypatch):
     """`python -m rnnkit.export.gradescope --root R` with RNNKIT_COURSE elsewhere (no R/source/kit): it grades all the same."""
     from rnnkit.export import gradescope

@@ -231,6 +231,13 @@ class Diagnoser:
         probes, answers = self.hidden.probes.get(function, []), self.hidden.probe_answers.get(function, [])
         return self.variant_probes.agreeing(function, variants, probe_values, self.tol, self._part_of[function], probes, answers)
 
+    def build_probe_table(self, function: str) -> None:
+        """Build ``function``'s table of the catalogue's variants on the probes (or read it from the cache), as the
+        first failure of ``function`` in a run would."""
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self._agreeing_on_probes(function, list(self.hidden.probe_answers.get(function, [])))
+
     def _ruled_out_on_probes(self, mistake: Mistake, function: str, index: int, fn: Callable, variant: Variant, probe_values: list | None, agreeing: set | None = None) -> bool:
         """Whether the variant's result on the probes differs from the student's (so it is not their mistake)."""
         if not self._comparable_probes(function, variant, probe_values):

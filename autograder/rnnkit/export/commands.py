@@ -50,7 +50,7 @@ def export_group() -> None:
 )
 def gradescope_command(out_file: Path, seed: int | None, visibility: str) -> None:
     """A Gradescope autograder zip that grades with the kit's sandbox."""
-    from .gradescope import build_zip
+    from .gradescope_zip import build_zip
 
     course = _course()
     names = _run(lambda: build_zip(course, out_file, seed=seed, visibility=visibility))
