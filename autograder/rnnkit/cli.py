@@ -203,7 +203,8 @@ def _prepare_similarity(submissions: list, course):
 def _similarity(out_dir: Path, submissions: list, students: list, course, prepared=None) -> None:
     """The similarity report (``similarity.csv``, evidence pages, a section of ``report.html``); never fatal."""
     from .outputs.files import OutputLock, write_atomic
-    from .report_html import SIMILARITY_SECTION, write_report
+    from .report_data import SIMILARITY_SECTION
+    from .report_html import write_report
     from .similarity import write_similarity
 
     try:
@@ -225,7 +226,8 @@ def _similarity(out_dir: Path, submissions: list, students: list, course, prepar
 def report(out_dir: Path) -> None:
     """Write OUT_DIR/report.html, the class report, from what `rnnkit grade` wrote in OUT_DIR."""
     from .outputs.files import OutputLock, OutputLocked
-    from .report_html import ReportError, write_report
+    from .report_data import ReportError
+    from .report_html import write_report
 
     try:
         with OutputLock(out_dir):

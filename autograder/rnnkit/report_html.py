@@ -28,7 +28,7 @@ from .course import Course
 from .outputs.files import write_atomic
 from .outputs.safe import csv_uncell
 from .outputs.store import STUDENTS
-from .report_data import MISTAKES_FILE, SIMILARITY_SECTION, STATUSES, ClassData, ReportError, number, read_class  # noqa: F401 - the commands import them from here
+from .report_data import MISTAKES_FILE, STATUSES, ClassData, number, read_class
 from .report_style import CSS as _CSS
 
 REPORT_FILE = "report.html"

@@ -91,7 +91,8 @@ def _mark_started(out_dir: Path, course: Course, seed, started: str, refused: li
     previous = read_manifest(out_dir) or {}
     write_manifest(out_dir, course, seed, started=started, complete=False, students=previous.get("students", []), refused=refused)
     if (out_dir / "grades.csv").is_file():
-        from ..report_html import ReportError, write_report
+        from ..report_data import ReportError
+        from ..report_html import write_report
 
         try:
             write_report(out_dir, course)
