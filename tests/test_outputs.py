@@ -141,13 +141,16 @@ def test_a_second_writer_is_refused_with_a_message_naming_the_first(course, sour
 SLOW = "import time\ntime.sleep(8)\n"  # under load_seconds (10 s): graded, slowly
 
 
-def _wait_for(predicate, what: str, limit: float = 120.0):
+def _wait_for(predicate, what: str, run: subprocess.Popen, log: Path, limit: float = 120.0):
+    """Wait until ``predicate()`` holds while ``run`` is still going; fail with the run's output otherwise."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         if predicate():
             return
+        if run.poll() is not None:
+            raise AssertionError(f"the run exited ({run.returncode}) before {what}:\n{log.read_text(errors='replace')[-2000:]}")
         time.sleep(0.1)
-    raise AssertionError(f"gave up waiting for {what}")
+    raise AssertionError(f"gave up waiting for {what}:\n{log.read_text(errors='replace')[-2000:]}")
 
 
 def _manifest(out: Path) -> dict:
@@ -168,13 +171,16 @@ def test_kill_9_mid_run_and_a_concurrent_run_then_the_next_run_repairs_the_folde
     # Late work: s0 fixes the function, and s4 is new; their files sleep at first, so the run takes a while.
     (class_dir / "s0" / "rnn_forward.py").write_text(SLOW + good, encoding="utf-8")
     make_class(class_dir, {"s4": {"rnn_forward.py": SLOW + good}})
-    started = _manifest(out)["started"]
-    victim = subprocess.Popen([*command[:-1], "1"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    assert _manifest(out)["complete"] is True
+    log = tmp_path / "victim.log"
+    with open(log, "w", encoding="utf-8") as output:
+        victim = subprocess.Popen([*command[:-1], "1"], cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         # The run marks the manifest, then rebuilds report.html with its banner: wait for both (on a busy machine they
-        # are a moment apart).
-        _wait_for(lambda: _manifest(out).get("complete") is False and _manifest(out).get("started") != started, "the run to start")
-        _wait_for(lambda: "incomplete" in read_report(out / "report.html").sections, "the report to say a run is under way")
+        # are a moment apart). Only this run can mark the manifest incomplete ("started" is to the second, and the two
+        # runs may start within one).
+        _wait_for(lambda: _manifest(out).get("complete") is False, "the run to start", victim, log)
+        _wait_for(lambda: "incomplete" in read_report(out / "report.html").sections, "the report to say a run is under way", victim, log)
         second = CliRunner().invoke(main, command[3:])  # a second run into the same folder, meanwhile
         assert second.exit_code != 0
         assert f"being written by another rnnkit run (pid {victim.pid}" in " ".join(second.output.split()), second.output[-2000:]
