@@ -41,6 +41,11 @@ def _gru_forward_knobs(**knobs):
     return lambda r, x, p, h0=None: _gru_forward(r, x, p, h0, **knobs)
 
 
+def _gru_step_and_forward(**knobs):
+    """The same change as a recogniser of gru_step_forward and of gru_forward (which inherits it)."""
+    return {"gru_step_forward": V(_gru_step_knobs(**knobs)), "gru_forward": V(_gru_forward_knobs(**knobs))}
+
+
 def _gru_z_x_first(r, h, x, p):
     return r.update_gate(h, x, _roll(p["Wz"], len(h)), p["bz"])
 
@@ -187,35 +192,28 @@ _add("gru_concat_x_first", "update_gate", "[x_t; h_prev] instead of [h_prev; x_t
 _add("gru_update_gate_tanh", "update_gate", "tanh instead of sigmoid in the update gate",
      "Your update gate matches a tanh: a gate is a sigmoid, between 0 and 1.",
      update_gate=V(lambda r, h, x, W, b: np.tanh(W @ _concat(h, x) + b)),
-     gru_step_forward=V(_gru_step_knobs(z=_gru_z_tanh)),
-     gru_forward=V(_gru_forward_knobs(z=_gru_z_tanh)))
+     **_gru_step_and_forward(z=_gru_z_tanh))
 _add("gru_candidate_ignores_reset", "candidate_hidden", "reset gate unused",
      "Your candidate matches `tanh(Wh @ [h_prev; x_t] + bh)`: the reset gate must scale the state first, `[r_t * h_prev; x_t]`.",
      candidate_hidden=V(_gru_cand_no_reset),
-     gru_step_forward=V(_gru_step_knobs(cand=_gru_cand_no_reset)),
-     gru_forward=V(_gru_forward_knobs(cand=_gru_cand_no_reset)))
+     **_gru_step_and_forward(cand=_gru_cand_no_reset))
 _add("gru_reset_after_matmul", "candidate_hidden", "reset applied after the product",
      "Your candidate matches `r_t * (Wh_h @ h_prev)` (PyTorch's convention): this course applies the reset before the product, `Wh @ [r_t * h_prev; x_t]`.",
      candidate_hidden=V(_gru_cand_reset_after),
-     gru_step_forward=V(_gru_step_knobs(cand=_gru_cand_reset_after)),
-     gru_forward=V(_gru_forward_knobs(cand=_gru_cand_reset_after)))
+     **_gru_step_and_forward(cand=_gru_cand_reset_after))
 _add("gru_reset_scales_whole_preactivation", "candidate_hidden", "reset scales the input too",
      "Your candidate matches `r_t * (Wh @ [h_prev; x_t])`, which also scales the input's part: reset only the state, `Wh @ [r_t * h_prev; x_t]`.",
      candidate_hidden=V(_gru_cand_reset_whole),
-     gru_step_forward=V(_gru_step_knobs(cand=_gru_cand_reset_whole)),
-     gru_forward=V(_gru_forward_knobs(cand=_gru_cand_reset_whole)))
+     **_gru_step_and_forward(cand=_gru_cand_reset_whole))
 _add("gru_update_convention_swapped", "gru_step_forward", "update gate with the opposite sign",
      "Your output matches `z_t * h_prev + (1 - z_t) * h~_t` (PyTorch's convention): here a small z keeps the old state, `h_t = (1 - z_t) * h_prev + z_t * h~_t`.",
-     gru_step_forward=V(_gru_step_knobs(blend=_blend_swapped)),
-     gru_forward=V(_gru_forward_knobs(blend=_blend_swapped)))
+     **_gru_step_and_forward(blend=_blend_swapped))
 _add("gru_interpolation_uses_reset_state", "gru_step_forward", "blend with r_t * h_prev",
      "Your output matches blending `r_t * h_prev` with the candidate: the reset gate only acts inside the candidate; blend `h_prev` itself.",
-     gru_step_forward=V(_gru_step_knobs(blend=_blend_reset_state)),
-     gru_forward=V(_gru_forward_knobs(blend=_blend_reset_state)))
+     **_gru_step_and_forward(blend=_blend_reset_state))
 _add("gru_step_uses_reset_weights_for_update", "gru_step_forward", "update gate from the reset weights",
      "Your output matches computing z_t with `Wr, br`: the update gate uses `params['Wz'], params['bz']`.",
-     gru_step_forward=V(_gru_step_knobs(z=_gru_z_from_reset_weights)),
-     gru_forward=V(_gru_forward_knobs(z=_gru_z_from_reset_weights)))
+     **_gru_step_and_forward(z=_gru_z_from_reset_weights))
 _add("gru_step_mutates_h_prev", "gru_step_forward", "h_prev modified in place",
      "Your values are right, but `h_prev *= (1 - z_t)` changes the caller's array: compute `(1 - z_t) * h_prev + z_t * h~_t` into a new array.",
      gru_step_forward=V(_gru_step_mutates, aspects=IN_PLACE),

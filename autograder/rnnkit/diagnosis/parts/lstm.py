@@ -49,6 +49,11 @@ def _lstm_forward_knobs(**knobs):
     return lambda r, x, p, h0=None, c0=None: _lstm_forward(r, x, p, h0, c0, **knobs)
 
 
+def _lstm_step_and_forward(**knobs):
+    """The same change as a recogniser of lstm_step_forward and of lstm_forward (which inherits it)."""
+    return {"lstm_step_forward": V(_lstm_step_knobs(**knobs)), "lstm_forward": V(_lstm_forward_knobs(**knobs))}
+
+
 def _gate_x_first(fn_name):
     return lambda r, h, x, W, b: getattr(r, fn_name)(h, x, _roll(W, len(h)), b)
 
@@ -166,43 +171,35 @@ _add("sigmoid_sign_flipped", "sigmoid", "sigmoid(-z)",
      sigmoid=V(lambda r, z: 1.0 - r.sigmoid(z)),
      forget_gate=V(_gate_flipped("forget_gate")), input_gate=V(_gate_flipped("input_gate")),
      output_gate=V(_gate_flipped("output_gate")),
-     lstm_step_forward=V(_lstm_step_knobs(gates=_LSTM_FLIPPED)),
-     lstm_forward=V(_lstm_forward_knobs(gates=_LSTM_FLIPPED)))
+     **_lstm_step_and_forward(gates=_LSTM_FLIPPED))
 _add("lstm_concat_x_first", "forget_gate", "[x_t; h_prev] instead of [h_prev; x_t]",
      "Your gates match reading `[x_t; h_prev]`: the first H columns of each weight matrix act on h_prev, so concatenate `np.concatenate([h_prev, x_t])`, h first.",
      also=("input_gate", "candidate_cell", "output_gate"),
      forget_gate=V(_LSTM_X_FIRST["f"]), input_gate=V(_LSTM_X_FIRST["i"]),
      candidate_cell=V(_LSTM_X_FIRST["c"]), output_gate=V(_LSTM_X_FIRST["o"]),
-     lstm_step_forward=V(_lstm_step_knobs(gates=_LSTM_X_FIRST)),
-     lstm_forward=V(_lstm_forward_knobs(gates=_LSTM_X_FIRST)),
+     **_lstm_step_and_forward(gates=_LSTM_X_FIRST),
      lstm_backward=V(_lstm_backward_x_first))
 _add("lstm_forget_gate_missing_bias", "forget_gate", "forget-gate bias missing",
      "Your forget gate matches `sigmoid(Wf @ [h_prev; x_t])` without the bias: add `bf`.",
      forget_gate=V(_gate_without_bias("forget_gate")),
-     lstm_step_forward=V(_lstm_step_knobs(gates={"f": _gate_without_bias("forget_gate")})),
-     lstm_forward=V(_lstm_forward_knobs(gates={"f": _gate_without_bias("forget_gate")})))
+     **_lstm_step_and_forward(gates={"f": _gate_without_bias("forget_gate")}))
 _add("lstm_candidate_sigmoid", "candidate_cell", "sigmoid instead of tanh in the candidate",
      "Your candidate cell matches a sigmoid: C~_t squashes with `np.tanh`, so it can be negative.",
      candidate_cell=V(_gate_sigmoid_instead_of_tanh),
-     lstm_step_forward=V(_lstm_step_knobs(gates={"c": _gate_sigmoid_instead_of_tanh})),
-     lstm_forward=V(_lstm_forward_knobs(gates={"c": _gate_sigmoid_instead_of_tanh})))
+     **_lstm_step_and_forward(gates={"c": _gate_sigmoid_instead_of_tanh}))
 _add("lstm_output_gate_tanh", "output_gate", "tanh instead of sigmoid in the output gate",
      "Your output gate matches a tanh: a gate is a sigmoid, between 0 and 1.",
      output_gate=V(_gate_tanh_instead_of_sigmoid),
-     lstm_step_forward=V(_lstm_step_knobs(gates={"o": _gate_tanh_instead_of_sigmoid})),
-     lstm_forward=V(_lstm_forward_knobs(gates={"o": _gate_tanh_instead_of_sigmoid})))
+     **_lstm_step_and_forward(gates={"o": _gate_tanh_instead_of_sigmoid}))
 _add("lstm_forget_input_swapped", "lstm_step_forward", "forget and input gates swapped",
      "Your cell state matches `i_t * c_prev + f_t * C~_t`: the forget gate keeps the old cell, `c_t = f_t * c_prev + i_t * C~_t`.",
-     lstm_step_forward=V(_lstm_step_knobs(cell=lambda g, c: g["i"] * c + g["f"] * g["c"])),
-     lstm_forward=V(_lstm_forward_knobs(cell=lambda g, c: g["i"] * c + g["f"] * g["c"])))
+     **_lstm_step_and_forward(cell=lambda g, c: g["i"] * c + g["f"] * g["c"]))
 _add("lstm_no_input_gate", "lstm_step_forward", "input gate missing",
      "Your cell state matches `f_t * c_prev + C~_t`: the input gate scales the candidate, `+ i_t * C~_t`.",
-     lstm_step_forward=V(_lstm_step_knobs(cell=lambda g, c: g["f"] * c + g["c"])),
-     lstm_forward=V(_lstm_forward_knobs(cell=lambda g, c: g["f"] * c + g["c"])))
+     **_lstm_step_and_forward(cell=lambda g, c: g["f"] * c + g["c"]))
 _add("lstm_missing_tanh_on_cell", "lstm_step_forward", "tanh missing on the cell state",
      "Your h_t matches `o_t * c_t`: the hidden state is `o_t * np.tanh(c_t)`.",
-     lstm_step_forward=V(_lstm_step_knobs(out=lambda g, c: g["o"] * c)),
-     lstm_forward=V(_lstm_forward_knobs(out=lambda g, c: g["o"] * c)))
+     **_lstm_step_and_forward(out=lambda g, c: g["o"] * c))
 _add("lstm_step_mutates_c_prev", "lstm_step_forward", "c_prev modified in place",
      "Your values are right, but `c_prev *= f_t` changes the caller's array: compute `c_t = f_t * c_prev + i_t * C~_t` into a new array.",
      lstm_step_forward=V(_lstm_step_mutates_c_prev, aspects=IN_PLACE),
