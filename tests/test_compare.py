@@ -107,3 +107,11 @@ def _answer_pairs(draw):
 def test_the_quick_predicate_agrees_with_compare(pair):
     found, expected = pair
     assert agrees(found, expected, TOL) == compare(found, expected, TOL).passed
+
+
+def test_one_row_too_many_reads_as_t_plus_1_even_when_it_equals_another_size():
+    dims = {"T": 8, "D": 4, "H": 3, "K": 9}
+    extra_row = compare(np.zeros((9, 3)), np.zeros((8, 3)) + 1.0, TOL, dims)
+    assert extra_row.message == "expected shape (8, 3) [T, H]; found shape (9, 3) [T + 1, H]."
+    assert compare(np.zeros((7, 3)), np.ones((8, 3)), TOL, dims).message.endswith("found shape (7, 3) [T - 1, H].")
+    assert compare(np.zeros((8, 4)), np.ones((8, 3)), TOL, dims).message.endswith("found shape (8, 4) [T, D].")  # D, not H + 1

@@ -44,6 +44,30 @@ def test_each_case_states_its_point_truthfully(function):
                 assert expected == value, (function, case.about)
 
 
+def _leaves(value, path=""):
+    if isinstance(value, dict):
+        for key in value:
+            yield from _leaves(value[key], f"{path}[{key!r}]")
+    elif isinstance(value, (tuple, list)):
+        for i, item in enumerate(value):
+            yield from _leaves(item, f"{path}[{i}]")
+    else:
+        yield path, np.asarray(value, dtype=float)
+
+
+@pytest.mark.parametrize("seed", [DEFAULT_SEED, 1, 2, 3, 987654321])
+def test_every_hidden_answer_stands_far_above_the_absolute_tolerance(seed, course, references):
+    """An answer whose entries are all within atol of 0 is passed by any output near 0 (a sign flip, a dropped term)."""
+    floor = 100 * course.tolerance.atol
+    for part in course.parts:
+        for function in part.functions:
+            for number, case in enumerate(cases_for(function.name, seed), start=1):
+                answer = getattr(references[part.name], function.name)(*calls.copy_value(case.call_args()))
+                for path, array in _leaves(answer):
+                    largest = float(np.max(np.abs(array), initial=0.0))
+                    assert largest > floor, f"{function.name} case {number} ({case.about}){path}: largest |entry| {largest:.2g}"
+
+
 def test_aliases_name_the_returned_arrays_that_are_arguments():
     grads = {"U": np.ones((2, 3)), "W": np.ones((2, 2))}
     assert calls.aliases({"U": grads["U"], "W": grads["W"].copy()}, (grads, 1.0)) == ["['U']=[0]['U']"]

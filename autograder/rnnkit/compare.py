@@ -41,12 +41,27 @@ def length_names(dims: dict[str, int]) -> dict[int, str]:
     return {length: names[0] for length, names in by_length.items() if len(names) == 1}
 
 
-def shape_words(shape: tuple[int, ...], dims: dict[str, int]) -> str:
-    """``(6, 5)`` plus, when the lengths are unambiguous, ``[T, H]``."""
+def shape_words(shape: tuple[int, ...], dims: dict[str, int], expected: tuple[int, ...] | None = None) -> str:
+    """``(6, 5)`` plus, when every length has an unambiguous name, ``[T, H]``.
+
+    With the ``expected`` shape, a length one away from the expected one on the same axis reads as such (``H + 1``).
+    On the time axis it does so even when the length equals another size, unless the expected shape has that length
+    too (a transpose): a state array with one row too many (s0 kept as a row) is far likelier than one with K rows.
+    """
     named = length_names(dims)
+    words = []
+    for axis, n in enumerate(shape):
+        wanted = expected[axis] if expected is not None and axis < len(expected) and len(expected) == len(shape) else None
+        one_off_in_time = named.get(wanted) == "T" and n not in expected  # (T + 1, H), but not (H, T) when H = T - 1
+        if wanted is not None and abs(n - wanted) == 1 and wanted in named and (n not in named or one_off_in_time):
+            words.append(f"{named[wanted]} {'+' if n > wanted else '-'} 1")
+        elif n in named:
+            words.append(named[n])
+        else:
+            words.append(None)
     text = "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
-    if shape and all(n in named for n in shape):
-        text += " [" + ", ".join(named[n] for n in shape) + "]"
+    if shape and all(words):
+        text += " [" + ", ".join(words) + "]"
     return text
 
 
@@ -157,7 +172,7 @@ def _compare_numbers(found: Any, expected: Any, tol: Tolerance, dims: dict[str, 
             return Verdict(False, f"{label}expected a single number (a float); found an array of shape {found_arr.shape}.", np.inf)
         return Verdict(
             False,
-            f"{label}expected shape {shape_words(expected_arr.shape, dims)}; found shape {shape_words(found_arr.shape, dims)}.",
+            f"{label}expected shape {shape_words(expected_arr.shape, dims)}; found shape {shape_words(found_arr.shape, dims, expected_arr.shape)}.",
             np.inf,
         )
     if found_arr.dtype.kind not in "iuf":

@@ -19,13 +19,13 @@ import re
 from pathlib import Path
 
 from .course import Course
+from .exception_hints import EXPLAINED, RAISED
 from .grading import CaseOutcome, FunctionResult, StudentResult
 from .outputs.files import write_atomic
 from .outputs.safe import md_block, md_code, md_text
 
 _SPAN = re.compile(r"`([^`\n]+)`")
 _FENCE_SPLIT = "\n\n```\n"
-RAISED = "your function raised "
 
 
 def _points(x: float) -> str:
@@ -53,7 +53,8 @@ def message_markdown(message: str, strong: bool = True) -> str:
         head, rest = message.split(_FENCE_SPLIT, 1)
         trace = rest.rstrip()[: -3].rstrip("\n")
     if head.startswith(RAISED):
-        words = "your function raised " + md_code(head[len(RAISED):])
+        error, _, explained = head[len(RAISED):].rpartition(EXPLAINED) if EXPLAINED in head else (head[len(RAISED):], "", "")
+        words = RAISED + md_code(error) + (EXPLAINED + safe_inline(explained) if explained else "")
     else:
         words = safe_inline(head)
     text = f"**{words}**" if strong and words.strip() else words

@@ -15,6 +15,7 @@ from typing import Any
 
 from .compare import PASS, Verdict, agrees, changed_arguments, compare, describe, length_names
 from .course import Course, Function, Limits
+from .exception_hints import EXPLAINED, RAISED, hint_for
 from .results import CaseOutcome, FunctionResult, PartNotes
 from .hidden_tests import CaseSet
 from .sandbox.tasks import Task, TaskEnd
@@ -88,17 +89,16 @@ class TaskScorer:
         expected = self.caseset.expected[name][number]
         limits = self.course.limits
         if not header["ok"]:
-            kind, error = header["kind"], header["error"]
+            kind, error, trace = header["kind"], header["error"], header.get("traceback", "")
             if kind == "memory":
                 message = f"your function ran out of memory (the limit is {limits.memory_mb} MB): {error}"
             elif kind in ("unsendable", "too_large"):
                 message = f"expected {describe(expected)}, but {error}; return numpy arrays, numbers, tuples and dicts as the docstring says"
             else:
-                message = f"your function raised {error}"
-                if "[Errno 27]" in error:
-                    message += f" (your code printed or wrote more than {limits.file_size_mb} MB)"
-                message += sizes_in_words(error, case.dims)
-            trace = header.get("traceback", "")
+                said = [f"Your code printed or wrote more than {limits.file_size_mb} MB."] if "[Errno 27]" in error else []
+                said += [w[0].upper() + w[1:] for w in (sizes_in_words(error, case.dims), hint_for(error, trace)) if w]
+                explained = " ".join(said)
+                message = f"{RAISED}{error}" + (EXPLAINED + explained[:1].lower() + explained[1:] if said else "")
             return CaseOutcome(case.about, False, message + (f"\n\n```\n{trace}\n```" if trace else ""))
         try:
             sent = calls.from_bytes(payload, max_bytes=self.task.caps.get(name, 0), rebuild_probes=False)
@@ -188,7 +188,7 @@ _SIZE = re.compile(r"\b(?:size|from) (\d+)\b")
 
 
 def sizes_in_words(error: str, dims: dict[str, int]) -> str:
-    """The shapes and sizes an exception mentions, in the function's own names: `` ((7, 4) is (T, K); 5 is H)``.
+    """The shapes and sizes an exception mentions, in the function's own names: ``In this case ...: (7, 4) is (T, K); 5 is H.``
 
     Only lengths that name one size of the case unambiguously are named; nothing when none is.
     """
@@ -208,7 +208,7 @@ def sizes_in_words(error: str, dims: dict[str, int]) -> str:
     if not said:
         return ""
     sizes = ", ".join(f"{k} = {v}" for k, v in dims.items())
-    return f" (in this case {sizes}: {'; '.join(said[:6])})"
+    return f"In this case {sizes}: {'; '.join(said[:6])}."
 
 
 def alias_words(function: str, aliases: list[str]) -> str:

@@ -68,6 +68,14 @@ def cross_entropy_loss_cases(rng):
         o = _softmax(_randn(rng, T, d["K"], scale=scale))
         y = rng.integers(0, d["K"], size=T)
         cases.append(Case("cross_entropy_loss", (o, y), about, {**d, "T": T}))
+    # Confidently wrong: at every other step the target's logit lies 17 to 20 below the largest, so its probability is
+    # about 1e-8 to 1e-9 (far from float underflow). The exact loss is large there; clipping o before the log shows.
+    d = _dims(rng)
+    z = _randn(rng, d["T"], d["K"], scale=1.5)
+    y = rng.integers(0, d["K"], size=d["T"])
+    steps = np.arange(0, d["T"], 2)
+    z[steps, y[steps]] = z[steps].max(axis=1) - rng.uniform(17.0, 20.0, size=len(steps))
+    cases.append(Case("cross_entropy_loss", (_softmax(z), y), "confidently wrong outputs (the target's probability near 1e-9 at some steps)", d))
     return cases
 
 
@@ -76,9 +84,12 @@ def cross_entropy_loss_cases(rng):
 
 def softmax_jacobian_cases(rng):
     cases = []
-    for about, scale in [("a spread-out distribution", 1.0), ("another distribution", 2.0), ("a peaked distribution (one probability near 1)", 6.0)]:
+    for about, scale in [("a spread-out distribution", 1.0), ("another distribution", 2.0), ("a peaked distribution (one probability near 1)", 1.0)]:
         d = _dims(rng)
-        y = _softmax(_randn(rng, d["K"], scale=scale))
+        z = _randn(rng, d["K"], scale=scale)
+        if "peaked" in about:  # one probability about 0.9 to 0.97: peaked, yet J's entries stay far above the tolerance
+            z[rng.integers(d["K"])] = z.max() + rng.uniform(4.0, 5.0)
+        y = _softmax(z)
         cases.append(Case("softmax_jacobian", (y,), about, d))
     return cases
 

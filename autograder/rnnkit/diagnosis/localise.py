@@ -59,6 +59,8 @@ def by_controls(function: str, seen: list, answers: list, close: Close) -> str:
         return ""
     if seen[0] is None or close(seen[0], answers[0]):
         return ""  # right (or no value) on the base probe: switching a term off there says nothing
+    if _shapes_differ(function, seen[0], answers[0]):
+        return ""  # a wrong shape stays wrong whatever term is switched off: the shape message says it all
     right, wrong = [], []
     for control, value, answer in zip(localiser.controls, seen[where], answers[where]):
         if value is not None:
@@ -94,6 +96,12 @@ def _leaves(function: str, value: Any, expected: Any) -> list[tuple[str, Any, An
             return None
         return [((f"d{k}" if function in GRADIENTS else f"[{k!r}]"), value[k], expected[k]) for k, e in expected.items()]
     return [("", value, expected)]
+
+
+def _shapes_differ(function: str, value: Any, expected: Any) -> bool:
+    """Whether ``value`` has another structure than ``expected``, or an item of another shape."""
+    leaves = _leaves(function, value, expected)
+    return leaves is None or any(np.shape(f) != np.shape(e) for _, f, e in leaves if not isinstance(f, (dict, tuple, list)))
 
 
 def _wrong_steps(found: Any, expected: Any, close: Close, T: int) -> list[int] | None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
+from ..exception_hints import RAISED
 from ..mutants.cache import TableCache
 from ..mutants.match import OutputTable, flatten  # the generated models' tables serve the catalogue's too
 from ..worker import calls
@@ -37,15 +38,12 @@ class Seen:
     passed: bool = False
 
 
-_RAISED = "your function raised "
-
-
 def seen_from_outcome(outcome: "CaseOutcome") -> Seen:
     args_after = getattr(outcome, "args_after", None)
     if args_after is not None:
         return Seen("value", outcome.found, tuple(args_after), passed=outcome.passed)
-    if outcome.message.startswith(_RAISED):
-        kind = outcome.message[len(_RAISED):].split(":", 1)[0].split()[0] if outcome.message[len(_RAISED):].strip() else ""
+    if outcome.message.startswith(RAISED):
+        kind = outcome.message[len(RAISED):].split(":", 1)[0].split()[0] if outcome.message[len(RAISED):].strip() else ""
         return Seen("raised", raised=kind)
     return Seen("none")
 
