@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .course import Course
+from .outputs.safe import shown_name
 
 SUFFIXES = (".ipynb", ".py")
 
@@ -136,9 +137,9 @@ def _submission(student: str, folder: Path, course: Course) -> Submission:
             if part_notes:
                 notes[part.name] = part_notes
         else:
-            notes[part.name] = [_missing_note(part.name, [e.name + ("/" if e.is_dir() else "") for e in visible])]
+            notes[part.name] = [_missing_note(part.name, [shown_name(e.name) + ("/" if e.is_dir() else "") for e in visible])]
     chosen_paths = set(files.values())
-    ignored = [entry.name for entry in visible if entry not in chosen_paths]
+    ignored = [shown_name(entry.name) for entry in visible if entry not in chosen_paths]  # a name may not be UTF-8
     return Submission(student, folder, files, ignored, notes)
 
 

@@ -191,4 +191,4 @@ def write_student(student: StudentResult, course: Course, folder: Path) -> dict[
     }
     for name, text in texts.items():
         write_atomic(folder / name, text, durable=False)  # the run syncs once before it is marked complete
-    return {name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in texts.items()}
+    return {name: hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest() for name, text in texts.items()}

@@ -27,7 +27,9 @@ def write_atomic(path: Path, text: str | bytes, *, durable: bool = True) -> Path
     student is graded, the run syncs once before its manifest says it is complete (:func:`sync`).
     """
     path = Path(path)
-    data = text.encode("utf-8") if isinstance(text, str) else text
+    # backslashreplace: a lone surrogate that reached the text (a file name that is not UTF-8, say) is written as its
+    # escape rather than failing the whole run.
+    data = text.encode("utf-8", "backslashreplace") if isinstance(text, str) else text
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -3,7 +3,8 @@
 A worker has run student code, so every frame it writes may be forged. A frame
 is accepted only when it is exactly one of the shapes below (no other key, every
 value of its type and within its size, the function one of the task's, the
-case number one of that function's, each case once); anything else ends the
+case number one of that function's, each case once; its text made writable as
+UTF-8); anything else ends the
 reading of that task's data (:class:`Garbled`), never anything more.
 
 ================  =====================================================================
@@ -38,6 +39,22 @@ class Garbled(ValueError):
 def _text(value, limit: int, what: str) -> str:
     if not isinstance(value, str) or len(value) > limit:
         raise Garbled(f"{what} is not a string of at most {limit} characters")
+    return value
+
+
+def _clean(value):
+    """``value`` with every string made writable as UTF-8: a lone surrogate (student text may hold one) becomes its
+    ``\\udXXX`` escape, so that no file the grader writes can fail on it."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
     return value
 
 
@@ -132,4 +149,4 @@ class TaskSchema:
                 raise Garbled("a case frame without ok")
         else:
             raise Garbled("an unknown event")
-        return header
+        return _clean(header)

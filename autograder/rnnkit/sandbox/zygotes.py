@@ -82,7 +82,7 @@ class ZygoteHandle:
 
     def launch(self) -> None:
         """Start the zygote process and send its configuration; :meth:`wait_ready` waits for its answer."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("RNNKIT_")}
+        env = dict(modes.WORKER_ENVIRONMENT)  # nothing of the grader's own: student code could show it in its feedback
         self.log = tempfile.TemporaryFile()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:

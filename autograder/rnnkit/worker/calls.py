@@ -138,8 +138,12 @@ def decode(skeleton: Any, arrays: list[np.ndarray], *, rebuild_probes: bool = Tr
         if tag == "b" and isinstance(v, bool):
             return v
         if tag == "i" and type(v) is int:
+            if not -(1 << 63) <= v < 1 << 63:
+                raise EncodingError("an integer outside the 64-bit range")
             return v
         if tag == "f" and (isinstance(v, (int, float)) or v in ("nan", "inf", "-inf")) and not isinstance(v, bool):
+            if type(v) is int and not -(1 << 1023) < v < 1 << 1023:
+                raise EncodingError("a number too large for a float")
             return float(v)
         if tag == "n" and v is None:
             return None

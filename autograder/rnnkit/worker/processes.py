@@ -7,9 +7,9 @@ zygote itself kills its descendants (it is a child subreaper) and reaps them.
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import select
-import shutil
 import signal
 import stat
 
@@ -113,7 +113,7 @@ def sweep_as_uid(uid: int, workdir: str | None) -> None:
     for place in SHARED_WRITABLE:
         remove_owned(place, uid)
     if workdir:
-        shutil.rmtree(workdir, ignore_errors=True)
+        remove_tree(workdir)
 
 
 def _serve_sweeps(uid: int, requests: int, replies: int) -> None:
@@ -137,6 +137,77 @@ def close_all_but(keep: list[int]) -> None:
     os.closerange(low, 4096)
 
 
+def remove_tree(path: str) -> None:
+    """Remove ``path`` and everything below it, however deep, never following a link; errors are ignored.
+
+    ``shutil.rmtree`` recurses (a tree 1000 folders deep raises RecursionError) and walks by path (too long past
+    4096 bytes). Here every folder met is first moved up to ``path`` itself, so the walk is never more than two
+    folders deep and holds at most two descriptors, whatever a student built. It stops when a pass over ``path``
+    removes nothing more (what is left, its caller checks).
+    """
+    try:
+        top = os.open(path, _NO_FOLLOW_DIR)
+    except OSError:
+        _quietly(os.unlink, path)  # a file or a link in its place
+        return
+    moved = [0]
+    try:
+        while True:
+            try:
+                entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in os.scandir(top)]
+            except OSError:
+                break
+            progress = False
+            for name, is_dir in entries:
+                if is_dir:
+                    _flatten_into(top, name, moved)
+                progress |= _quietly((os.rmdir if is_dir else os.unlink), name, dir_fd=top)
+            if not progress:
+                break
+    finally:
+        os.close(top)
+    _quietly(os.rmdir, path)
+
+
+_NO_FOLLOW_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+
+
+def _flatten_into(top: int, name: str, moved: list[int]) -> None:
+    """Empty the folder ``name`` of ``top``: unlink its files, move its folders up into ``top`` (fresh names)."""
+    _quietly(os.chmod, name, 0o700, dir_fd=top)  # a folder its owner made unreadable or unwritable
+    try:
+        inner = os.open(name, _NO_FOLLOW_DIR, dir_fd=top)
+    except OSError:
+        return
+    try:
+        for entry in list(os.scandir(inner)):
+            if not entry.is_dir(follow_symlinks=False):
+                _quietly(os.unlink, entry.name, dir_fd=inner)
+                continue
+            _quietly(os.chmod, entry.name, 0o700, dir_fd=inner)  # moving a folder rewrites its ".." entry
+            for _ in range(100):  # a name not yet taken in top
+                moved[0] += 1
+                try:
+                    os.rename(entry.name, f".rnnkit-removing-{moved[0]}", src_dir_fd=inner, dst_dir_fd=top)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR):
+                        break
+    except OSError:
+        pass
+    finally:
+        os.close(inner)
+
+
+def _quietly(operation, *args, **kwargs) -> bool:
+    """``operation(*args, **kwargs)``; whether it succeeded (an OSError is ignored)."""
+    try:
+        operation(*args, **kwargs)
+        return True
+    except OSError:
+        return False
+
+
 def remove_owned(place: str, uid: int) -> None:
     """Remove every entry of ``place`` owned by ``uid`` (run as that uid: it can remove only its own).
 
@@ -154,7 +225,7 @@ def remove_owned(place: str, uid: int) -> None:
         is_dir = stat.S_ISDIR(info.st_mode)
         if info.st_uid == uid:
             if is_dir:
-                shutil.rmtree(entry.path, ignore_errors=True)
+                remove_tree(entry.path)
             else:
                 try:
                     os.unlink(entry.path)

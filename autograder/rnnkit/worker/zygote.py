@@ -26,7 +26,6 @@ from __future__ import annotations
 import gc
 import os
 import select
-import shutil
 import signal
 import socket
 import sys
@@ -53,7 +52,7 @@ import numpy as np  # noqa: E402
 from rnnkit.worker import calls, cells, confine, frames, runner, shims  # noqa: E402
 from rnnkit.worker.processes import (  # noqa: E402
     PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, PR_SET_PDEATHSIG, Sweeper, become_uid, close_all_but, count_own_processes,
-    descendants, kill, prctl, reap, sweep_as_uid,
+    descendants, kill, prctl, reap, remove_tree, sweep_as_uid,
 )
 
 
@@ -238,7 +237,7 @@ class Zygote:
         """Kill everything the task started; remove what it wrote."""
         self._sweep_uid(workdir)
         self._kill_descendants()
-        shutil.rmtree(workdir, ignore_errors=True)  # without a uid of its own; with one, the sweeper emptied it
+        remove_tree(workdir)  # without a uid of its own; with one, the sweeper emptied it
         try:
             os.rmdir(workdir)  # the zygote may remove the empty folder without reading it
         except OSError:
@@ -252,7 +251,7 @@ class Zygote:
         for child in descendants(os.getpid()):
             kill(child)
         reap()
-        shutil.rmtree(self.work_root, ignore_errors=True)
+        remove_tree(self.work_root)
 
 
 def _read_all(fd: int) -> bytes:

@@ -1,0 +1,124 @@
+"""Attacks from a second, blind red-team pass (against the redesigned sandbox), each with its honest neighbours.
+
+- text a student controls that is not valid UTF-8 (a lone surrogate in an exception, in a function's
+  name, in a file name of the student's folder) once stopped the whole class's files from being written;
+- a result that is a Python integer too large for a float raised inside the grader;
+- the grader's environment reached student code in the uid and none modes;
+- a work folder 1000 folders deep defeated the clean-up (a recursive remove), leaving files on the host;
+- the summary line said "not root" for the none mode run as root.
+"""
+from __future__ import annotations
+
+import csv
+import glob
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from rnnkit.grading import discover, grade_class
+from rnnkit.sandbox import modes
+
+from .conftest import ROOT, make_class, reference_source
+
+RNNKIT = [sys.executable, "-m", "rnnkit.cli"]
+IS_ROOT = os.geteuid() == 0
+OUTSIDE_MODES = [pytest.param("uid", marks=pytest.mark.skipif(not IS_ROOT, reason="the uid sandbox needs root")), "none"]
+
+SURROGATE_IN_ERROR = 'def softmax(z):\n    raise ValueError("\\ud800 broken")\n'
+SURROGATE_AT_LOAD = 'raise ValueError("\\udcff at load")\n'
+SURROGATE_IN_NAME = (
+    'def _f(z):\n    raise ValueError("x")\n'
+    '_f.__code__ = _f.__code__.replace(co_name="g\\ud800", co_qualname="g\\ud800")\n'
+    'def softmax(z):\n    return _f(z)\n'
+)
+
+
+def _grade_cli(class_dir: Path, out: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*RNNKIT, "grade", str(class_dir), "--out", str(out), "--seed", "7", "--jobs", "2"],
+                          cwd=ROOT, capture_output=True, text=True, errors="replace", env=env, timeout=600)
+
+
+def test_text_that_is_not_utf8_costs_only_its_author(course, tmp_path):
+    good = reference_source(course, "rnn_forward")
+    class_dir = make_class(tmp_path / "class", {
+        "aa_honest": {"rnn_forward.py": good},
+        "error": {"rnn_forward.py": SURROGATE_IN_ERROR},
+        "load": {"rnn_forward.py": SURROGATE_AT_LOAD},
+        "name": {"rnn_forward.py": SURROGATE_IN_NAME},
+        "files": {"rnn_forward.py": good},
+        "zz_honest": {"rnn_forward.py": good},
+    })
+    (class_dir / "files" / os.fsdecode(b"notes\xff\xfe.txt")).write_bytes(b"hello")
+    out = tmp_path / "out"
+    run = _grade_cli(class_dir, out)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    with open(out / "grades.csv", newline="", encoding="utf-8") as f:
+        totals = {row["student"]: float(row["total"]) for row in csv.DictReader(f)}
+    full = totals["aa_honest"]
+    assert full > 0 and totals["zz_honest"] == totals["files"] == full
+    assert totals["error"] < full and totals["load"] == 0 and totals["name"] < full
+    assert "\\ud800 broken" in (out / "students" / "error" / "feedback.md").read_text(encoding="utf-8")
+    assert "\\udcff at load" in (out / "students" / "load" / "feedback.md").read_text(encoding="utf-8")
+    for name in ("report.html", "mistakes.csv", "manifest.json"):
+        assert (out / name).is_file()
+
+
+def test_an_integer_too_large_for_a_float_is_a_wrong_answer_not_an_internal_error(grade, course):
+    good = reference_source(course, "rnn_forward")
+    huge = good + "\n\ndef cross_entropy_loss(o, y):\n    return 10 ** 4000\n"
+    int64 = good + "\n\ndef cross_entropy_loss(o, y):\n    return 2 ** 70\n"
+    results = grade({"huge": {"rnn_forward.py": huge}, "int64": {"rnn_forward.py": int64}, "honest": {"rnn_forward.py": good}})
+    for student in ("huge", "int64"):
+        loss = results[student].functions["cross_entropy_loss"]
+        assert loss.score == 0 and not loss.problem, loss.problem
+        messages = " ".join(c.message for c in loss.cases)
+        assert "internal error" not in messages and "could not be read" in messages, messages
+        assert results[student].functions["rnn_forward"].score == results["honest"].functions["rnn_forward"].score
+    assert results["honest"].functions["cross_entropy_loss"].score == results["honest"].functions["cross_entropy_loss"].function.points
+
+
+@pytest.mark.parametrize("mode", ["bwrap", *OUTSIDE_MODES])
+def test_the_graders_environment_never_reaches_student_code(mode, grade, course, monkeypatch):
+    if mode == "bwrap" and not modes.bwrap_works():
+        pytest.skip("bubblewrap cannot run here")
+    monkeypatch.setenv("RNNKIT_SANDBOX", mode)
+    monkeypatch.setenv("MY_API_TOKEN", "hunter2-token")
+    spy = "import os\ndef softmax(z):\n    raise ValueError(repr(sorted(os.environ.items())))\n"
+    result = grade({"spy": {"rnn_forward.py": spy}})["spy"]
+    shown = " ".join(c.message for c in result.functions["softmax"].cases)
+    assert "'PATH'" in shown  # the exception did reach the feedback
+    assert "hunter2-token" not in shown and "MY_API_TOKEN" not in shown and "RNNKIT_" not in shown.replace("RNNKIT_GRADING", "")
+
+
+DEEP_TREE = '''import os
+start = os.getcwd()
+for _ in range(1100):
+    os.mkdir("d"); os.chdir("d")
+with open("payload", "wb") as f:
+    f.write(b"x" * (1 << 20))
+os.chdir(start)
+def softmax(z):
+    raise RuntimeError("left a deep tree behind")
+'''
+
+
+@pytest.mark.parametrize("mode", OUTSIDE_MODES)
+def test_a_work_folder_1100_folders_deep_is_removed(mode, grade, course, monkeypatch):
+    monkeypatch.setenv("RNNKIT_SANDBOX", mode)
+    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "rnnkit-work-*")))
+    good = reference_source(course, "rnn_forward")
+    results = grade({"aa_honest": {"rnn_forward.py": good}, "deep": {"rnn_forward.py": DEEP_TREE}, "zz_honest": {"rnn_forward.py": good}}, jobs=1)
+    assert results["aa_honest"].total == results["zz_honest"].total > 0
+    assert "left a deep tree behind" in results["deep"].functions["softmax"].cases[0].message
+    left = set(glob.glob(os.path.join(tempfile.gettempdir(), "rnnkit-work-*"))) - before
+    assert not left, f"work folders left behind: {sorted(left)}"
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="about the none mode run as root")
+def test_the_summary_line_says_when_the_none_mode_runs_as_root():
+    words = modes.describe("none", ["landlock (ABI 7)", "seccomp"])
+    assert "not root" not in words and "runs as root" in words and "no process limit" in words
