@@ -49,3 +49,11 @@ def test_the_feedback_shows_the_error_as_code_and_the_explanation_as_text(grade,
 
     shown = message_markdown(failed[0].message)
     assert shown.startswith("**your function raised `ValueError:") and "` — `s0` is an array here" in shown
+
+
+def test_an_index_past_either_end_names_the_loop_bound():
+    negative = "IndexError: index -6 is out of bounds for axis 0 with size 5"
+    assert "went below 0" in hint_for(negative, "") and "max(0, t - k)" in hint_for(negative, "")
+    past = "IndexError: index 5 is out of bounds for axis 0 with size 5"
+    assert "one past the end" in hint_for(past, "") and "range(5)" in hint_for(past, "")
+    assert hint_for("IndexError: index 9 is out of bounds for axis 0 with size 5", "") == ""  # no slip singled out

@@ -88,6 +88,7 @@ SLIPS = {
     "da_r": ("gru", "        da_r = dr * r * (1.0 - r)", "        da_r = 0.5 * dr * r * (1.0 - r) + 0.01"),
     "da_o": ("lstm", '"o": (dh_t * tanh_c) * o * (1.0 - o),', '"o": 0.5 * (dh_t * tanh_c) * o * (1.0 - o) + 0.01,'),
     "s0_none_only": ("rnn_forward", "np.zeros(H) if s0 is None else s0", "np.full(H, 0.5) if s0 is None else s0"),
+    "truncate_zero_as_none": ("bptt", "first = 0 if bptt_truncate is None else", "first = 0 if not bptt_truncate else"),
 }
 
 
@@ -162,3 +163,44 @@ def test_an_error_spread_through_time_is_localised_to_its_gate_on_one_step(grade
     where = _where(graded, student, function)
     assert "With T = 1 (a single step): of what you return," in where, where
     assert f"only those of {gate} are wrong" in where, where
+
+
+def test_failures_at_one_option_of_the_spec_are_said_with_what_to_look_at(graded):
+    assert "Only the cases with `s0=None` fail: with `s0=None`, start from zeros" in _where(graded, "s0_none_only", "rnn_forward")
+    where = _where(graded, "truncate_zero_as_none", "rnn_backward")
+    assert "Only the cases with `bptt_truncate=0` fail" in where and "bptt_truncate is None" in where
+
+
+def test_the_domain_split_is_said_only_when_one_option_singles_it_out():
+    from types import SimpleNamespace as NS
+
+    from rnnkit.diagnosis.domain import by_domain
+
+    def run(points_and_passed):
+        return by_domain("rnn_backward", [NS(point=p) for p, _ in points_and_passed], [NS(passed=ok) for _, ok in points_and_passed])
+
+    given, none = {"s0": "given", "bptt_truncate": None}, {"s0": None, "bptt_truncate": None}
+    zero, zero_none = {"s0": "given", "bptt_truncate": 0}, {"s0": None, "bptt_truncate": 0}
+    assert run([(given, False), (none, True), (zero, False), (zero_none, True)]).startswith("Only the cases with `s0` given fail")
+    assert run([(given, False), (zero_none, False), (none, True), (zero, True)]) == ""  # no option singles the failures out
+    assert run([(given, False), (none, False), (zero, True)]).startswith("Only the cases with `bptt_truncate=None` (full BPTT) fail")
+    confounded = run([(zero, False), (none, True)])  # s0 given and truncation 0 coincide here
+    assert confounded.startswith("Only the cases with") and "look at both" in confounded and "is None" not in confounded
+    assert run([(given, False), (none, False)]) == "" and run([(given, True), (none, True)]) == ""
+
+
+def test_two_options_together_are_said_when_no_single_one_fits():
+    from types import SimpleNamespace as NS
+
+    from rnnkit.diagnosis.domain import by_domain
+
+    def run(function, points_and_passed):
+        return by_domain(function, [NS(point=p) for p, _ in points_and_passed], [NS(passed=ok) for _, ok in points_and_passed])
+
+    both, neither = {"h0": "given", "c0": "given"}, {"h0": None, "c0": None}
+    h_only, c_only = {"h0": "given", "c0": None}, {"h0": None, "c0": "given"}
+    said = run("lstm_forward", [(both, True), (neither, True), (h_only, False), (c_only, True)])
+    assert said == "Only the cases with `h0` given and `c0=None` fail: with `c0=None`, start the cell from zeros of shape (H,), whatever `h0` is."
+    said = run("lstm_forward", [(both, False), (neither, True), (h_only, False), (c_only, False)])
+    assert said.startswith("Only the cases with `h0=None` and `c0=None` pass")
+    assert run("softmax", [({"rank": 1}, True), ({"rank": 2}, False)]).startswith("Only the cases with a 2-D `z` fail")

@@ -248,9 +248,10 @@ def _value_free(found: np.ndarray, expected: np.ndarray, outside: np.ndarray, wo
     sign = "all too large" if not low else "all too small" if not high else f"too large at {high} and too small at {low} of them"
     if count == 1:
         sign = "too large" if high else "too small"
+    zeros = " Every value you return is 0." if found.size > 1 and not found.any() else ""  # a factor that became 0 (`//`)
     return (
         f"{counted}{steps}; the largest error is {size}, at `{_index_words(tuple(int(i) for i in worst))}`; "
-        f"your value{'s are' if count > 1 else ' is'} {sign}."
+        f"your value{'s are' if count > 1 else ' is'} {sign}.{zeros}"
     )
 
 

@@ -67,6 +67,22 @@ def _float_index(line: str) -> str:
     return "an index or a count here is not an integer: use `//` for division, or `int(...)`."
 
 
+_OUT_OF_BOUNDS = re.compile(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)")
+
+
+def _out_of_bounds(error: str) -> str:
+    match = _OUT_OF_BOUNDS.search(error)
+    if not match:
+        return ""
+    index, size = int(match.group(1)), int(match.group(3))
+    if index < 0:
+        return (f"index {index} counts from the end in numpy, and went past the start: an index (a time step?) went below "
+                "0; check your loop's lower bound (for a window back in time, `max(0, t - k)`)")
+    if index == size:
+        return f"index {index} is one past the end of an axis of {size}: `range({size})` stops at {size - 1}; check your loop's upper bound"
+    return ""
+
+
 def hint_for(error: str, trace: str) -> str:
     """A sentence for the common slip behind ``error`` ("" when it is none of them)."""
     line = failing_line(trace)
@@ -77,4 +93,6 @@ def hint_for(error: str, trace: str) -> str:
     if ("'float' object cannot be interpreted as an integer" in error or "slice indices must be integers" in error
             or "only integers, slices" in error or "only integer scalar arrays" in error):
         return _float_index(line)
+    if error.startswith("IndexError"):
+        return _out_of_bounds(error)
     return ""

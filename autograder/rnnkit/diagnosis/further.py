@@ -6,7 +6,8 @@
 * a function whose failure comes only from a helper of the student's (:mod:`.inherit`) is told
   so, with the helper's named mistake when it has one (and nothing is localised in it: its own
   lines are not where the error is);
-* a function with no named mistake gets the sentences of :mod:`.localise`: where it goes wrong.
+* a function with no named mistake gets the sentences of :mod:`.domain` (the failing cases are one option of the
+  spec's) and :mod:`.localise`: where it goes wrong.
 
 The sentences go to ``FunctionResult.where``; the feedback shows them under "Where it goes wrong".
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .domain import by_domain
 from .localise import by_controls, by_items, by_items_on_one_step
 
 Close = Callable[[Any, Any], bool]
@@ -57,6 +59,9 @@ def explain_further(results: dict, part, caseset, layout, module, close: Close, 
         said = by_controls(name, result.probes, caseset.probe_answers.get(name, []), close)
         if said:
             result.where.append(said)
+        split = by_domain(name, caseset.cases[name], result.cases)
+        if split:
+            result.where.append(split)
         items = by_items(name, result.cases, caseset.expected[name], [c.dims for c in caseset.cases[name]], close)
         if not items:  # every item wrong: where the error has not spread through time yet, it may still be one item
             items = by_items_on_one_step(name, result.probes, caseset.probe_answers.get(name, []), caseset.cases[name][0].dims, close)
