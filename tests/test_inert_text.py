@@ -123,14 +123,20 @@ def test_gradescope_results_are_inert_and_valid_json(hostile, course):
 # --------------------------------------------------------------------------- the oracle attack of issue 11
 
 
-def _attack(message: str, guess: float) -> float | None:
-    """The attack: read the error size (and the relative error, for the sign) from the message; None if it cannot."""
+def _attack(message: str, guess: float, earlier: list[float]) -> float | None:
+    """The attack: read the error size from the message; the answer is ``guess`` minus or plus it. Pick the side that
+    an earlier round's candidates agree with, else the one the relative error fits; None if the message says neither."""
     match = re.search(r"off by ([0-9.e+-]+) \(relative error ([0-9.e+-]+)\)", message)
     if not match:
         return None
     error, relative = float(match.group(1)), float(match.group(2))
     candidates = [guess - error, guess + error]
-    return min(candidates, key=lambda e: abs(abs(error / e) - relative) if e else np.inf)
+    if earlier:
+        chosen = min(candidates, key=lambda c: min(abs(c - e) for e in earlier))
+    else:
+        chosen = min(candidates, key=lambda e: abs(abs(error / e) - relative) if e else np.inf)
+    earlier += candidates
+    return chosen
 
 
 def test_a_table_of_constants_recovers_nothing_from_hidden_feedback(course, references):
@@ -141,12 +147,12 @@ def test_a_table_of_constants_recovers_nothing_from_hidden_feedback(course, refe
     for exact in (True, False):
         recovered = []
         for value in expected:
-            guess = 1.0
+            guess, earlier = 1.0, []
             for _ in range(4):  # four submissions
                 verdict = compare(guess, value, tol, exact=exact)
                 if verdict.passed:
                     break
-                guess = _attack(verdict.message, guess) or guess
+                guess = _attack(verdict.message, guess, earlier) or guess
             recovered.append(compare(guess, value, tol).passed)
         if exact:
             assert all(recovered), "with exact numbers the attack works: the test can fail"

@@ -170,6 +170,8 @@ def _compare_numbers(found: Any, expected: Any, tol: Tolerance, dims: dict[str, 
     if found_arr.shape != expected_arr.shape:
         if is_scalar:
             return Verdict(False, f"{label}expected a single number (a float); found an array of shape {found_arr.shape}.", np.inf)
+        if found_arr.ndim == 0:
+            return Verdict(False, f"{label}expected an array of shape {shape_words(expected_arr.shape, dims)}; found a single number.", np.inf)
         return Verdict(
             False,
             f"{label}expected shape {shape_words(expected_arr.shape, dims)}; found shape {shape_words(found_arr.shape, dims, expected_arr.shape)}.",

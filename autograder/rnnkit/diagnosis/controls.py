@@ -119,7 +119,8 @@ def _gate(function: str, letter: str, gate: str, symbol: str) -> Localiser:
         Control(f"{b} = 0", _zero(function, f"b{letter.lower()}"), f"{b} = 0", f"how the bias {b} enters {symbol}"),
         Control("h_{t-1} = 0", _zero(function, "h_prev"), "h_{t-1} = 0", f"the h_{{t-1}} half of [h_{{t-1}}; x_t] (its columns of {W})"),
         Control("x_t = 0", _zero(function, "x_t"), "x_t = 0", f"the x_t half of [h_{{t-1}}; x_t] (its columns of {W})"),
-    ), symbol, f"each of these alone still gives a wrong {symbol}: the error is in what they share, {symbol} = {gate}({W} [h_{{t-1}}; x_t] + {b}) itself")
+    ), symbol, f"with {b} = 0, with h_{{t-1}} = 0 and with x_t = 0 alike your {symbol} is still wrong: the error is in what "
+       f"they share, {symbol} = {gate}({W} [h_{{t-1}}; x_t] + {b}) itself")
 
 
 _GRU_MIX = "h_t = (1 - z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t"

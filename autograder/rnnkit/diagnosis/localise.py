@@ -75,7 +75,7 @@ def by_controls(function: str, seen: list, answers: list, close: Close) -> str:
         return f"With {withs}, your {noun} {are} right each time: the error involves both {_join([c.where for c in right])}."
     if wrong and len(wrong) == len(localiser.controls):
         if localiser.none_right:
-            return f"Your {localiser.none_right}."
+            return f"{localiser.none_right[0].upper()}{localiser.none_right[1:]}."
         said = [f"Even with {c.when} your {noun} {are} wrong: {c.wrong}." for c in wrong if c.wrong]
         return " ".join(said)
     return ""
