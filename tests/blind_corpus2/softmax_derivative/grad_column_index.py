@@ -1,0 +1,11 @@
+import numpy as np
+
+
+def softmax_jacobian(y):
+    return np.diag(y) - np.outer(y, y)
+
+
+def softmax_cross_entropy_grad(o, y):
+    grad = o.copy()
+    grad[:, y] -= 1.0
+    return grad
