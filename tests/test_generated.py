@@ -14,6 +14,10 @@ SLIPS = [
     ("lstm", '"c": (dc_t * i) * (1.0 - c_tilde**2),', '"c": (dc_t * i),', "a factor is missing from a product: `1 - C̃_t²` is left out, in `δa_C = δC_t ⊙ i_t ⊙ (1 - C̃_t²)`"),
     ("lstm", "    h_t = o * np.tanh(c_t)\n", "    h_t = o * np.tanh(c_prev)\n", "`C_{t-1}` is used where `C_t` belongs, in `h_t = o_t ⊙ tanh(C_t)`"),
     ("lstm", '"f": (dc_t * c_prev) * f * (1.0 - f),', '"f": (dc_t * c_tilde) * f * (1.0 - f),', "`C̃_t` is used where `C_{t-1}` belongs, in `δa_f = δC_t ⊙ C_{t-1} ⊙ f_t ⊙ (1 - f_t)`"),
+    # A nonlinearity applied again to what already is its output, at one use or at every use of the argument.
+    ("bptt", "    return (1.0 - s_t**2)[:, None] * W", "    return (1.0 - np.tanh(s_t)**2)[:, None] * W", "the tanh is applied again to `s_t`"),
+    ("softmax_derivative", "    return np.diag(y) - np.outer(y, y)",
+     "    p = np.exp(y - y.max()) / np.exp(y - y.max()).sum()\n    return np.diag(p) - np.outer(p, p)", "the softmax is applied again to `y`"),
 ]
 
 

@@ -12,7 +12,7 @@ of a sum dropped, a sign flipped, a factor dropped, a nonlinearity swapped or le
 out, sum for mean and mean for sum, another axis or no ``keepdims``, a loop bound or
 start off by one, a loop run forwards instead of backwards, a time index off by one,
 a variable replaced by its neighbour in time (``s_prev`` for ``s_t``...), a copy left
-out (working in place). Expressions in the words, and the formula of the line changed,
+out (working in place), a nonlinearity applied again to an argument that already is its output. Expressions in the words, and the formula of the line changed,
 are written in the notebook's notation (:mod:`.notation`).
 """
 from __future__ import annotations
@@ -173,6 +173,50 @@ def _logistic_expression(arg: ast.AST) -> ast.AST:
     return tree
 
 
+#: Arguments that already are a nonlinearity's output (the spec says so): applying it again is a classic slip
+#: (``1 - tanh(s_t)**2`` for the tanh slope, a softmax of probabilities). (function, argument) -> nonlinearity.
+_ALREADY_SQUASHED = {
+    ("state_jacobian", "s_t"): "tanh",
+    ("jacobian_product", "s"): "tanh",
+    ("softmax_jacobian", "y"): "softmax",
+    ("softmax_cross_entropy_grad", "o"): "softmax",
+    ("cross_entropy_loss", "o"): "softmax",
+}
+
+
+def _squashed_again(function: ast.FunctionDef, names: set[str]) -> Iterator[tuple[ast.AST, ast.AST, str, str]]:
+    """The function's first statement, preceded by ``arg = f(arg)`` for each argument that already is f's output:
+    every use of the argument then sees it squashed twice, as in a student's ``s = softmax(y)`` at the top."""
+    first = function.body[0]
+    for parameter in function.args.args:
+        nonlinearity = _ALREADY_SQUASHED.get((function.name, parameter.arg))
+        if nonlinearity is None:
+            continue
+        argument = ast.Name(id=parameter.arg, ctx=ast.Load())
+        if nonlinearity == "tanh":
+            again = _apply("tanh", argument, names)
+        elif "softmax" in names:
+            again = ast.Call(func=ast.Name(id="softmax", ctx=ast.Load()), args=[argument], keywords=[])
+        else:
+            again = _softmax_expression(argument)
+        assign = ast.Assign(targets=[ast.Name(id=parameter.arg, ctx=ast.Store())], value=again)
+        replacement = ast.If(test=ast.Constant(True), body=[assign, copy.deepcopy(first)], orelse=[])
+        what = _named(parameter.arg)
+        yield first, replacement, "squashed_twice", f"the {nonlinearity} is applied again to `{what}`, which already is a {nonlinearity} output"
+
+
+def _softmax_expression(arg: ast.AST) -> ast.AST:
+    """A softmax over the last axis of ``arg``, written out (for a module without its own ``softmax``)."""
+    tree = ast.parse("np.exp(ARG - np.max(ARG, axis=-1, keepdims=True)) / np.sum(np.exp(ARG - np.max(ARG, axis=-1, keepdims=True)), axis=-1, keepdims=True)", mode="eval").body
+    for node in ast.walk(tree):
+        for field, value in ast.iter_fields(node):
+            if isinstance(value, ast.Name) and value.id == "ARG":
+                setattr(node, field, copy.deepcopy(arg))
+            elif isinstance(value, list):
+                setattr(node, field, [copy.deepcopy(arg) if isinstance(v, ast.Name) and v.id == "ARG" else v for v in value])
+    return tree
+
+
 def _subscript(node: ast.Subscript) -> Iterator[tuple[ast.AST, str, str]]:
     index = node.slice
     if isinstance(index, ast.Name):
@@ -218,6 +262,7 @@ def _changes(function: ast.FunctionDef, module_names: set[str]) -> Iterator[tupl
     neighbours = _neighbours(function)
     # Arithmetic inside an index (``s[k - 1]``) is a time index: only the time-index operator changes it.
     in_index = {id(n) for sub in ast.walk(function) if isinstance(sub, ast.Subscript) for n in ast.walk(sub.slice)}
+    yield from _squashed_again(function, module_names)
     for node in ast.walk(function):
         if isinstance(node, ast.BinOp) and id(node) not in in_index:
             for new, op, words in (*_matmul(node), *_arith(node)):
@@ -233,8 +278,8 @@ def _changes(function: ast.FunctionDef, module_names: set[str]) -> Iterator[tupl
             new.op = ast.Sub() if isinstance(node.op, ast.Add) else ast.Add()
             was, now = ("+=", "-=") if isinstance(node.op, ast.Add) else ("-=", "+=")
             yield node, new, "sign", f"a sign is flipped: {_shown(node.target) or 'a value'} {now} where {was} belongs"
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in neighbours:
-            for other in neighbours[node.id]:
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            for other in neighbours.get(node.id, ()):
                 yield node, ast.Name(id=other, ctx=ast.Load()), "neighbour", f"`{_named(other)}` is used where `{_named(node.id)}` belongs"
 
 

@@ -181,6 +181,7 @@ OPERATOR_NAMES = {
     "sign": "a sign flipped",
     "drop": "a term or factor missing",
     "nonlinearity": "the wrong nonlinearity",
+    "squashed_twice": "a nonlinearity applied twice",
     "reduction": "a sum and a mean mixed up",
     "axis": "a reduction over the wrong axis",
     "in_place": "an argument changed in place",
