@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from rnnkit.grading import discover, grade_class
 from rnnkit.sandbox import modes
 
 from .conftest import ROOT, make_class, reference_source

@@ -63,6 +63,7 @@ NOT_IMPLEMENTATIONS: dict[tuple[str, str], str] = {
 #: (see the last test).
 KNOWN_IMPLEMENTATIONS: dict[tuple[str, str], str] = {
     ("cases/blocks.py", "_softmax"): "softmax",
+    ("mutants/operators.py", "_softmax_expression"): "softmax (the syntax tree of one, for the error model of a softmax applied again)",
     ("diagnosis/parts/rnn_forward.py", "_rnn_forward_with"): "rnn_forward (given a step)",
     ("diagnosis/parts/bptt.py", "_jacobian_product_of"): "jacobian_product (given a state_jacobian)",
     ("diagnosis/parts/bptt.py", "product"): "jacobian_product (inside _jacobian_product_of)",
