@@ -27,7 +27,7 @@ import numpy as np
 from ..worker import calls
 
 #: The sources whose change changes what a table holds.
-_CODE = ("generate.py", "match.py")
+_CODE = ("generate.py", "operators.py", "notation.py", "match.py")
 
 
 def _tuples(value: Any) -> Any:
