@@ -215,8 +215,11 @@ def _similarity(out_dir: Path, submissions: list, students: list, course, prepar
             write_atomic(section, found.html_section())
             write_report(out_dir, course)
         flagged = [p for p in found.pairs if getattr(p, "flagged", False)]
-        if flagged:
-            console.print(f"similarity: {len(flagged)} pair{'s' if len(flagged) != 1 else ''} of students to look at (a reason to look, not a verdict): {out_dir / 'similarity.csv'}")
+        hidden = getattr(found, "hidden", [])
+        if flagged or hidden:
+            said = [f"{len(flagged)} pair{'s' if len(flagged) != 1 else ''} of students to look at"] if flagged else []
+            said += [f"{len(hidden)} file{'s' if len(hidden) != 1 else ''} whose source is hidden"] if hidden else []
+            console.print(f"similarity: {' and '.join(said)} (a reason to look, not a verdict): {out_dir / 'similarity.csv'}")
     except Exception as exc:  # noqa: BLE001 - a similarity report that cannot be made never costs the grades
         console.print(f"[yellow]note:[/] the similarity report could not be made ({escape(str(exc))}); the grades are complete.")
 

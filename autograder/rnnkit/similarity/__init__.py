@@ -12,9 +12,11 @@ Two kinds of evidence, per pair of students:
 
 * **code** (:mod:`.fingerprints`): copydetect's winnowed fingerprints of each
   student's own code (:mod:`.extract`: the released notebook's lines and the
-  kit's are removed first), tokenized so names, comments and layout do not
-  matter, weighted by rarity in the class; per part a weighted Dice
-  coefficient, 0 to 1, and overall the same over every part both handed in;
+  kit's are removed first, then every fingerprint of the starter code itself),
+  tokenized so names, comments and layout do not matter, weighted by rarity in
+  the class (weighted only: a group sharing code is found however large it
+  is); per part a weighted Dice coefficient, 0 to 1, and overall the same over
+  every part both handed in;
 * **mistakes** (:mod:`.behaviour`): the named mistakes the two share, weighed by
   how rare each is in the class; 0 to 1, and 0 unless they share mistakes in
   at least ``min_shared_mistakes`` functions.
@@ -27,6 +29,12 @@ entirely; see the similarity section of ``bench/results.md``). A flag is a reaso
 the two files, never a verdict. The default threshold is calibrated on classes
 of independent correct work built from the corpus (``bench/similarity.py``).
 
+Beside the pairs, every part file whose graded functions are not in it as
+source (:mod:`.hidden`: code made at run time with ``exec``/``marshal``/
+``importlib``..., encoded blobs, graded functions imported or bound to
+something else) is listed as "source hidden: cannot be compared", with the
+reasons: such a file can hold a classmate's exact code and match nothing.
+
 Settings (``similarity:`` in ``course.yml``; every key optional):
 
 ==========================  =======  ==============================================
@@ -38,7 +46,7 @@ key                         default  meaning
 ``mistakes_weight``         0.3      how much shared rare mistakes add to the score
 ``mistake_bits``            16       rarity (bits) of shared mistakes that counts fully
 ``min_shared_mistakes``     2        shared mistakes must be in this many functions
-``common_fraction``         0.5      fingerprints in this share of the class are ignored
+``common_fraction``         null     fingerprints in this share of the class are ignored (off)
 ``min_tokens``              40       parts with less own code (tokens) are not compared
 ``noise``                   20       copydetect's noise threshold k (tokens)
 ``guarantee``               25       copydetect's guarantee threshold (tokens)
@@ -55,8 +63,9 @@ from ..course import Course
 from ..discovery import Submission
 from ..results import StudentResult
 from .behaviour import MistakeIndex, SharedMistake
-from .extract import extract_chunks
-from .fingerprints import PartIndex, index_part
+from .extract import boilerplate_lines, own_chunks, part_cells, template_cells
+from .fingerprints import PartIndex, index_part, template_hashes
+from .hidden import HiddenSource, hidden_reasons
 
 DEFAULTS: dict = {
     "enabled": True,
@@ -65,7 +74,7 @@ DEFAULTS: dict = {
     "mistakes_weight": 0.3,
     "mistake_bits": 16,
     "min_shared_mistakes": 2,
-    "common_fraction": 0.5,
+    "common_fraction": None,
     "min_tokens": 40,
     "noise": 20,
     "guarantee": 25,
@@ -118,6 +127,8 @@ class SimilarityReport:
     compared_pairs: int
     settings: dict
     csv_path: Path | None = None
+    #: Part files whose graded functions are not in the file as source (:mod:`.hidden`): listed, not compared.
+    hidden: list[HiddenSource] = field(default_factory=list)
 
     @property
     def flagged(self) -> list[Pair]:
@@ -131,7 +142,11 @@ class SimilarityReport:
 
 def index_codes(codes: dict[str, dict[str, list[str]]], course: Course, settings: dict) -> dict[str, PartIndex]:
     """Every part's fingerprints of the students' own code (no grades needed: it may run while they are graded)."""
-    return {part.name: index_part(part.name, codes.get(part.name, {}), settings) for part in course.parts}
+    k = int(settings["noise"])
+    return {
+        part.name: index_part(part.name, codes.get(part.name, {}), settings, template_hashes(template_cells(course, part.name), k))
+        for part in course.parts
+    }
 
 
 def analyse(
@@ -174,27 +189,43 @@ def analyse(
     return pairs, indexes, compared
 
 
-def student_codes(submissions: list[Submission], course: Course) -> dict[str, dict[str, list[str]]]:
-    """part -> student -> the student's own code for that part, in chunks."""
+def read_class(submissions: list[Submission], course: Course) -> tuple[dict[str, dict[str, list[str]]], list[HiddenSource]]:
+    """(part -> student -> the student's own code for that part in chunks, the part files whose source is hidden)."""
     limit = course.limits.submission_kb * 1024
-    codes: dict[str, dict[str, str]] = {p.name: {} for p in course.parts}
+    codes: dict[str, dict[str, list[str]]] = {p.name: {} for p in course.parts}
+    graded = {p.name: [f.name for f in p.functions] for p in course.parts}
+    own_modules = frozenset(codes)
+    hidden = []
     for sub in submissions:
         for part, path in sub.files.items():
             if part in codes:
-                codes[part][sub.student] = extract_chunks(Path(path), course, part, limit)
-    return codes
+                cells = part_cells(Path(path), limit)
+                try:
+                    codes[part][sub.student] = own_chunks(cells, course, part)
+                    reasons = hidden_reasons(cells, graded[part], boilerplate_lines(course, part), own_modules)
+                except (RecursionError, MemoryError):  # a file built to break the reader costs only itself
+                    codes[part][sub.student] = []
+                    reasons = ["the file's code is nested too deeply to be read"]
+                if reasons:
+                    hidden.append(HiddenSource(sub.student, part, reasons))
+    return codes, hidden
 
 
-def prepare_codes(submissions: list[Submission], course: Course, settings: dict | None = None) -> tuple[dict, dict[str, PartIndex]] | None:
-    """The code half of the evidence, which needs no grades: (codes, indexes), or None when the report is off.
+def student_codes(submissions: list[Submission], course: Course) -> dict[str, dict[str, list[str]]]:
+    """part -> student -> the student's own code for that part, in chunks."""
+    return read_class(submissions, course)[0]
+
+
+def prepare_codes(submissions: list[Submission], course: Course, settings: dict | None = None) -> tuple | None:
+    """The code half of the evidence, which needs no grades: (codes, indexes, hidden), or None when the report is off.
 
     ``rnnkit grade`` computes it in a thread while the class is graded, then hands it to :func:`write_similarity`.
     """
     settings = resolve_settings(settings)
     if not settings["enabled"]:
         return None
-    codes = student_codes(submissions, course)
-    return codes, index_codes(codes, course, settings)
+    codes, hidden = read_class(submissions, course)
+    return codes, index_codes(codes, course, settings), hidden
 
 
 def write_similarity(
@@ -203,7 +234,7 @@ def write_similarity(
     students: list[StudentResult],
     course: Course,
     settings: dict | None = None,
-    prepared: tuple[dict, dict[str, PartIndex]] | None = None,
+    prepared: tuple | None = None,
 ) -> SimilarityReport:
     """Find alike pairs; write ``out_dir/similarity.csv`` and ``out_dir/similarity/<pair>.html``; return the report.
 
@@ -215,16 +246,17 @@ def write_similarity(
     out_dir = Path(out_dir)
     if not settings["enabled"]:
         return SimilarityReport([], len(students), 0, settings)
-    codes, indexes = prepared if prepared is not None else prepare_codes(submissions, course, settings)
+    codes, indexes, *rest = prepared if prepared is not None else prepare_codes(submissions, course, settings)
+    hidden = rest[0] if rest else read_class(submissions, course)[1]
     pairs, indexes, compared = analyse(codes, students, course, settings, indexes)
     flagged = [p for p in pairs if p.flagged]
     listed = flagged + [p for p in pairs if not p.flagged][: max(0, int(settings["listed"]))]
     for pair in listed:
         for name, match in pair.parts.items():
             match.passages = indexes[name].matching_slices(pair.a, pair.b)
-    report = SimilarityReport(listed, len({s.student for s in students} | {s.student for s in submissions}), compared, settings)
+    report = SimilarityReport(listed, len({s.student for s in students} | {s.student for s in submissions}), compared, settings, hidden=hidden)
     write_outputs(out_dir, report, codes)
     return report
 
 
-__all__ = ["write_similarity", "prepare_codes", "SimilarityReport", "Pair", "PartMatch", "DEFAULTS", "resolve_settings"]
+__all__ = ["write_similarity", "prepare_codes", "SimilarityReport", "Pair", "PartMatch", "HiddenSource", "DEFAULTS", "resolve_settings"]

@@ -8,14 +8,23 @@ MOSS: every match of ``guarantee`` tokens is found, none under ``noise``).
 
 On top of that, per part:
 
-* the kit's own lines never reach it (:mod:`.extract` removes them), and
-  each chunk (a cell, a top-level function) is fingerprinted on its own, so
+* the starter code never counts: :mod:`.extract` removes its lines, and
+  every k-gram of the starter code's own token text (:func:`template_hashes`:
+  the released notebook and the reference with its solutions stubbed out) is
+  removed from every student's fingerprints, so what students were given is
+  excluded by what it is, however they re-indent, rename or re-wrap it; a
+  student's code left with fewer than ``min_tokens`` tokens of their own is
+  not compared at all;
+* each chunk (a cell, a top-level function) is fingerprinted on its own, so
   reordering functions changes nothing;
-* fingerprints found in many students' files (``common_fraction`` of the class,
-  and at least 3) are what correct solutions converge on: discarded too;
 * every other fingerprint weighs ``log((N + 1) / df)`` (``df``: how many of the
   ``N`` students have it), so the lines half the class writes count for little
-  and a passage only two students share counts most.
+  and a passage only two students share counts most. How common a passage is
+  only weighs it, never removes it: a group that shares its code is a group
+  however large, and when they share everything their similarity is 1.
+  ``common_fraction`` (off by default) brings back the old discard of
+  fingerprints that this share of the class (and at least 3) has, for a course
+  whose students are given code the kit does not know about.
 
 A pair's code similarity for a part is the weighted Dice coefficient of their
 fingerprint sets: ``2 * shared / (mine + yours)``, 0 (nothing alike) to 1 (the same).
@@ -29,7 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..lean_imports import copydetect_utils
-from .tokens import Fingerprint, fingerprint
+from .tokens import Fingerprint, fingerprint, token_text
 
 
 @dataclass
@@ -54,6 +63,7 @@ class PartIndex:
     k: int = 20
     documents: dict[str, Document] = field(default_factory=dict)
     weights: dict[int, float] = field(default_factory=dict)
+    #: Hashes discarded for being common (only with ``common_fraction`` set).
     common: frozenset = frozenset()
 
     def similarity(self, a: str, b: str) -> tuple[float, float]:
@@ -93,8 +103,36 @@ def _ranges(doc: Document, shared: frozenset) -> list[tuple[int, int]]:
     return out
 
 
-def index_part(part: str, codes: dict[str, list[str]], settings: dict) -> PartIndex:
-    """Fingerprint every student's code (chunks) for ``part`` and weigh each fingerprint by its rarity."""
+def template_hashes(texts, k: int) -> frozenset:
+    """Every k-gram hash (not a winnowed sample) of the token text of each of ``texts``, the starter code."""
+    kgrams = copydetect_utils().hashed_kgrams
+    out: set = set()
+    for text in texts:
+        if text.strip():
+            tokens = token_text(text)[0]
+            if len(tokens) >= k:
+                out.update(int(h) for h in kgrams(tokens, k))
+    return frozenset(out)
+
+
+def _own_tokens(fp: Fingerprint, excluded: frozenset) -> int:
+    """Token characters of the chunk not covered only by starter-code k-grams."""
+    if not excluded or not (fp.hashes & excluded):
+        return len(fp.filtered_code)
+    kept = np.zeros(len(fp.filtered_code), dtype=bool)
+    given = np.zeros(len(fp.filtered_code), dtype=bool)
+    for h, starts in fp.hash_idx.items():
+        target = given if h in excluded else kept
+        for i in starts:
+            target[i : i + fp.k] = True
+    return int(len(fp.filtered_code) - np.count_nonzero(given & ~kept))
+
+
+def index_part(part: str, codes: dict[str, list[str]], settings: dict, template: frozenset = frozenset()) -> PartIndex:
+    """Fingerprint every student's code (chunks) for ``part`` and weigh each fingerprint by its rarity.
+
+    ``template``: the starter code's hashes (:func:`template_hashes`), never evidence.
+    """
     k, window = int(settings["noise"]), int(settings["guarantee"]) - int(settings["noise"]) + 1
     index = PartIndex(part, k)
     df: Counter = Counter()
@@ -109,14 +147,16 @@ def index_part(part: str, codes: dict[str, list[str]], settings: dict) -> PartIn
             doc.fingerprints.append(fp)
             if fp is not None:
                 hashes |= fp.hashes
-                doc.tokens += len(fp.filtered_code)
+                doc.tokens += _own_tokens(fp, template)
         if doc.tokens >= int(settings["min_tokens"]):
-            doc.hashes = frozenset(hashes)
+            doc.hashes = frozenset(hashes - template)
             df.update(doc.hashes)
         index.documents[student] = doc
     n = sum(1 for d in index.documents.values() if d.hashes)
-    limit = max(3, math.ceil(float(settings["common_fraction"]) * n))
-    index.common = frozenset(h for h, c in df.items() if c >= limit)
+    fraction = settings.get("common_fraction")
+    if fraction is not None:
+        limit = max(3, math.ceil(float(fraction) * n))
+        index.common = frozenset(h for h, c in df.items() if c >= limit)
     index.weights = {h: math.log((n + 1) / c) for h, c in df.items() if h not in index.common}
     for doc in index.documents.values():
         doc.hashes = frozenset(h for h in doc.hashes if h not in index.common)

@@ -21,6 +21,11 @@ column             meaning
 ``page``           the evidence page, relative to the output folder
 =================  ==========================================================
 
+A part file whose source is hidden (:mod:`.hidden`) has a row of its own
+before the pairs: ``student_a`` the student, ``student_b``, ``rank`` and the
+scores empty, ``flagged`` ``yes``, ``part`` its part, ``reasons``
+``source hidden: cannot be compared: ...`` (why, with the cell and line).
+
 Every page is self-contained (inline CSS, no scripts) and every piece of
 student text in it is HTML-escaped.
 """
@@ -29,8 +34,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import html
+import io
 import re
 from pathlib import Path
+
+from ..outputs.files import write_atomic
 
 COLUMNS = ["rank", "student_a", "student_b", "flagged", "score", "code", "mistakes", "part", "part_code", "shared_mistakes", "reasons", "page"]
 PAGES = "similarity"
@@ -77,17 +85,20 @@ def write_outputs(out_dir: Path, report, codes: dict[str, dict[str, str]]) -> No
         if pair.page.lower() in used:  # "a--b" with "c" and "a" with "b--c" (or names differing in case only)
             pair.page = pair.page[: -len(".html")] + f"-{len(used)}.html"
         used.add(pair.page.lower())
-        (out_dir / pair.page).write_text(pair_page(pair, codes, report.settings), encoding="utf-8")
+        write_atomic(out_dir / pair.page, pair_page(pair, codes, report.settings), durable=False)
     report.csv_path = out_dir / "similarity.csv"
-    with open(report.csv_path, "w", newline="", encoding="utf-8") as f:
+    with io.StringIO(newline="") as f:  # written whole, and readable by you only, as grades.csv is
         writer = csv.writer(f)
         writer.writerow(COLUMNS)
+        for h in getattr(report, "hidden", []):
+            writer.writerow(["", h.student, "", "yes", "", "", "", h.part, "", "", h.summary, ""])
         for rank, pair in enumerate(report.pairs, start=1):
             head = [rank, pair.a, pair.b, "yes" if pair.flagged else "no", f"{pair.score:.3f}", f"{pair.code:.3f}", f"{pair.mistakes:.3f}"]
             tail = [_mistake_list(pair), "; ".join(pair.reasons), pair.page or ""]
             matches = sorted(pair.parts.values(), key=lambda m: -m.code)
             for m in matches or [None]:
                 writer.writerow(head + ([m.part, f"{m.code:.3f}"] if m else ["", ""]) + tail)
+        write_atomic(report.csv_path, f.getvalue())
 
 
 def _highlighted(code: str, ranges: list[tuple[int, int]]) -> str:
@@ -113,7 +124,7 @@ def pair_page(pair, codes: dict[str, dict[str, str]], settings: dict) -> str:
         "<p class=note>A flag is a reason to look at the two files, not a verdict: correct solutions "
         "converge, and students may have worked together as allowed. Shown: each student's own code "
         "(the released notebook's lines, blank lines and comments removed); highlighted: the passages "
-        "whose tokens match (names, comments and layout ignored), code most of the class writes excepted.</p>",
+        "whose tokens match (names, comments and layout ignored), the starter code excepted.</p>",
     ]
     if pair.shared_mistakes:
         rows = "".join(
@@ -152,8 +163,9 @@ def html_section(report) -> str:
         "All listed pairs: <code>similarity.csv</code>.</p>"
     )
     flagged = report.flagged
+    hidden = _hidden_section(report)
     if not flagged:
-        return head + "<p>No pair is flagged.</p></section>"
+        return head + hidden + "<p>No pair is flagged.</p></section>"
     rows = []
     for pair in flagged:
         strongest = pair.strongest_part
@@ -165,6 +177,25 @@ def html_section(report) -> str:
             f"<td>{part}</td><td>{mistakes}</td><td>{link}</td></tr>"
         )
     return (
-        head + "<table><thead><tr><th>student</th><th>student</th><th>score</th><th>code</th>"
+        head + hidden + "<table><thead><tr><th>student</th><th>student</th><th>score</th><th>code</th>"
         "<th>most alike part</th><th>shared mistakes</th><th></th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></section>"
+    )
+
+
+def _hidden_section(report) -> str:
+    """The part files whose source is hidden, with the reasons (every piece of student text escaped)."""
+    hidden = getattr(report, "hidden", [])
+    if not hidden:
+        return ""
+    e = html.escape
+    rows = "".join(
+        f"<tr><td>{e(h.student)}</td><td>{e(h.part)}</td><td><ul>{''.join(f'<li>{e(r)}</li>' for r in h.reasons)}</ul></td></tr>"
+        for h in hidden
+    )
+    return (
+        f"<h3>Source hidden: cannot be compared ({len({h.student for h in hidden})} students)</h3>"
+        "<p>These files get their graded functions from code that is not in them as source (made at run time, "
+        "decoded from a blob, imported): such a file can hold a classmate's exact code and match nothing, "
+        "and its grade says nothing about what its author wrote. Read the file.</p>"
+        f"<table><thead><tr><th>student</th><th>part</th><th>why</th></tr></thead><tbody>{rows}</tbody></table>"
     )
