@@ -260,7 +260,7 @@ def test_student_code_cannot_read_the_kit_the_solutions_or_the_secret(grade, cou
 # --------------------------------------------------------------------------- per-student hidden inputs
 
 
-def test_hidden_inputs_differ_per_student_and_file_but_not_per_run(grade, course):
+def test_hidden_inputs_differ_per_student_and_file_but_not_per_run(grade, course, tmp_path):
     leak = "import hashlib\ndef softmax(z):\n    raise ValueError('INPUT ' + hashlib.sha256(z.tobytes()).hexdigest()[:12])\n"
     changed = leak + "\n# a comment changes the file\n"
 
@@ -273,6 +273,11 @@ def test_hidden_inputs_differ_per_student_and_file_but_not_per_run(grade, course
     assert inputs({"ann": {"rnn_forward.py": leak}})["ann"] == first["ann"]
     pinned = inputs({"ann": {"rnn_forward.py": leak}, "ben": {"rnn_forward.py": leak}}, seed=11)
     assert pinned["ann"] == pinned["ben"] != first["ann"]
+    # The same bytes under another accepted name get other inputs: the file can read its own name, so answers
+    # computed for inputs it has seen cannot be brought back keyed by a name chosen afterwards.
+    (tmp_path / "class" / "ann" / "rnn_forward.py").unlink()  # the grade fixture's class folder, from the runs above
+    renamed = inputs({"ann": {"rnn_forward (2).py": leak}})
+    assert renamed["ann"] != first["ann"]
 
 
 # --------------------------------------------------------------------------- the grader's own failures

@@ -75,7 +75,7 @@ class _Draws:
                 self._generated = GeneratedModels(self.sources, functions, probes, answers, self.course.tolerance, cache)
             return self._generated
 
-    def for_task(self, student: str, part_name: str, data: bytes) -> tuple[CaseSet, Diagnoser]:
+    def for_task(self, student: str, part_name: str, data: bytes, filename: str = "") -> tuple[CaseSet, Diagnoser]:
         part = self.course.part(part_name)
         if self.seed is not None:
             with self._lock:
@@ -83,7 +83,7 @@ class _Draws:
                     caseset = CaseSet.draw(part, self.seed, self.references, self.probes)
                     self._pinned[part_name] = (caseset, Diagnoser(self.course, caseset, self.references.all(), self.variant_probes))
                 return self._pinned[part_name]
-        caseset = CaseSet.draw(part, task_seed(self.secret, student, part_name, data), self.references, self.probes)
+        caseset = CaseSet.draw(part, task_seed(self.secret, student, part_name, data, filename), self.references, self.probes)
         return caseset, Diagnoser(self.course, caseset, self.references.all(), self.variant_probes)
 
 
@@ -200,7 +200,7 @@ def grade_class(
 
         def __init__(self, task: Task):
             self.task = task
-            self.caseset, self.diagnoser = draws.for_task(task.key[0], task.part, task.data)
+            self.caseset, self.diagnoser = draws.for_task(task.key[0], task.part, task.data, task.filename)
             task.inputs = self.caseset.inputs
             task.case_counts = self.caseset.case_counts
             task.caps = self.caseset.caps

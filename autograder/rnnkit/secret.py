@@ -57,7 +57,12 @@ def course_secret(course_root: Path) -> bytes:
     return course_secret(course_root)
 
 
-def task_seed(secret: bytes, student: str, part: str, data: bytes) -> int:
-    """The seed of one student's hidden inputs for one part: depends on the file's content too."""
-    message = json.dumps([student, part, hashlib.sha256(data).hexdigest()]).encode()
+def task_seed(secret: bytes, student: str, part: str, data: bytes, filename: str = "") -> int:
+    """The seed of one student's hidden inputs for one part: depends on the file's content and its name too.
+
+    The name counts because a file can read its own name while it runs: with the content alone, the same bytes
+    handed in again under another accepted name (``rnn_forward (2).py``) would meet the inputs they had already
+    seen, and could carry answers computed for them, keyed by a name chosen afterwards.
+    """
+    message = json.dumps([student, part, hashlib.sha256(data).hexdigest(), filename]).encode()
     return int.from_bytes(hmac.new(secret, message, hashlib.sha256).digest()[:8], "big")
