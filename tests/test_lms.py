@@ -94,3 +94,27 @@ def test_a_file_that_is_not_grades_csv_is_refused(tmp_path):
                "--format", "canvas", "--out", str(tmp_path / "o.csv")],
     )
     assert result.exit_code != 0 and "no column total, possible" in result.output and "rnnkit grade" in result.output
+
+
+def test_each_student_gets_their_own_grade_whatever_their_id(tmp_path):
+    """grades.csv as `rnnkit grade` writes it (ids a spreadsheet would run get a ', ids keep their spaces), read back
+    exactly: nobody receives another student's total."""
+    from rnnkit.outputs.safe import csv_cell
+
+    ids = {"=cmd": "65", "'=cmd": "0", "-1": "7", "'-1": "1", "'x": "2", "''x": "3", "bob": "0", "bob ": "60"}
+    with open(tmp_path / "grades.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student", "total", "possible"])
+        for student, total in ids.items():
+            writer.writerow([csv_cell(student), total, "55"])
+    with open(tmp_path / "roster.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student", "id_number"])
+        for number, student in enumerate(ids):
+            writer.writerow([student, str(1000 + number)])
+    out = tmp_path / "moodle.csv"
+    result = CliRunner().invoke(main, ["export", "lms", "--grades", str(tmp_path / "grades.csv"), "--roster",
+                                       str(tmp_path / "roster.csv"), "--format", "moodle", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    totals = {row["ID number"]: row["rnnkit"] for row in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8")))}
+    assert {student: totals[str(1000 + number)] for number, student in enumerate(ids)} == ids

@@ -31,6 +31,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..outputs.safe import csv_uncell
 from . import ExportError
 
 FORMATS = ("canvas", "moodle")
@@ -61,7 +62,9 @@ def _key(header: str) -> str:
     return re.sub(r"[\s_]+", "_", header.strip().lower())
 
 
-def _read_csv(path: Path, what: str) -> tuple[list[str], list[dict[str, str]]]:
+def _read_csv(path: Path, what: str, exact: tuple[str, ...] = ("student",)) -> tuple[list[str], list[dict[str, str]]]:
+    """The headers (normalised) and rows of a CSV file; every cell stripped but those of the ``exact`` columns:
+    a student id is a folder name, and ``bob`` and ``bob `` are two students."""
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -70,7 +73,7 @@ def _read_csv(path: Path, what: str) -> tuple[list[str], list[dict[str, str]]]:
         raise ExportError(f"the {what} {path} is not UTF-8 text: save it again as CSV UTF-8") from None
     reader = csv.DictReader(io.StringIO(text))
     headers = [_key(h) for h in reader.fieldnames or []]
-    rows = [{_key(k): (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
+    rows = [{_key(k): (v or "") if _key(k) in exact else (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
     return headers, rows
 
 
@@ -96,7 +99,7 @@ class Grades:
                 float(row["total"])
             except ValueError:
                 raise ExportError(f"{path}: the total of {row['student']!r} is {row['total']!r}, not a number") from None
-            totals[row["student"]] = row["total"]
+            totals[csv_uncell(row["student"])] = row["total"]  # grades.csv puts a ' before an id a spreadsheet would run
         possible = rows[0]["possible"] if rows else ""
         return cls(totals, possible)
 
