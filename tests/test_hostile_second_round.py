@@ -121,3 +121,31 @@ def test_a_work_folder_1100_folders_deep_is_removed(mode, grade, course, monkeyp
 def test_the_summary_line_says_when_the_none_mode_runs_as_root():
     words = modes.describe("none", ["landlock (ABI 7)", "seccomp"])
     assert "not root" not in words and "runs as root" in words and "no process limit" in words
+
+
+# --------------------------------------------------------------------------- third pass: honest code that imports
+
+
+LIBRARIES = '''import glob
+import numpy as np
+rng = np.random.default_rng(0)     # numpy loads np.random on first use, from the course's own .venv
+spectrum = np.fft.rfft(np.ones(4))
+@@MORE@@
+def softmax(z):
+    e = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+'''
+
+
+@pytest.mark.parametrize("mode", ["bwrap", *OUTSIDE_MODES])
+def test_honest_code_may_import_numpy_submodules_and_matplotlib_whatever_the_mode(mode, grade, course, monkeypatch):
+    """The kit's .venv lives in the course folder, which workers may not read; the Python installation in it may be."""
+    if mode == "bwrap" and not modes.bwrap_works():
+        pytest.skip("bubblewrap cannot run here")
+    monkeypatch.setenv("RNNKIT_SANDBOX", mode)
+    # A uid of its own reads only what other users may read: matplotlib's own imports need the standard library
+    # from disk, which a Python installed under /root (pyenv) does not allow; the README says so.
+    more = "" if mode == "uid" else "import matplotlib\nimport matplotlib.pyplot as plt\n"
+    result = grade({"amy": {"rnn_forward.py": LIBRARIES.replace("@@MORE@@", more)}})["amy"]
+    softmax = result.functions["softmax"]
+    assert softmax.passed, (softmax.problem, [c.message for c in softmax.cases][:1], result.parts["rnn_forward"].cell_errors)

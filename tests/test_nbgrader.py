@@ -186,6 +186,9 @@ def test_rnnkit_grade_nbgrader_writes_the_kits_scores_into_the_gradebook(graded,
     rows = list(csv.DictReader(open(graded["out"] / "grades.csv", newline="")))
     assert {r["student"] for r in rows} == {"alice", "bob", "mallory", "dana"}
     assert (graded["out"] / "students" / "bob" / "feedback.md").read_text().count("###") >= len(course.functions)
+    # The exported notebooks' check cells (make_check(..., raise_on_failure=True)) run quietly in the sandbox too.
+    honest = (graded["out"] / "students" / "alice" / "feedback.md").read_text()
+    assert " raised " not in honest, honest[:3000]
 
 
 def test_in_kernel_tests_are_defeated_but_not_the_kits_sandbox(graded, course):

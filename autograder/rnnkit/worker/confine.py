@@ -105,17 +105,22 @@ def readable_paths(hidden: list[str]) -> list[str]:
     """What a worker may read: the system's libraries and the Python installation, minus ``hidden``.
 
     A folder that holds a hidden path is not allowed whole: its other entries are allowed
-    one by one (Landlock only knows allow rules).
+    one by one (Landlock only knows allow rules). The Python installation (the interpreter's
+    prefixes and its site-packages) stays readable even inside a hidden folder: a course's
+    ``.venv`` lives in the course folder, and without it ``np.random`` or ``matplotlib`` would
+    not import. What is hidden *inside* it (the kit's package, if installed there) stays hidden.
     """
-    roots = ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/etc", "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"]
-    roots += [sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable))]
-    roots += [p for p in sys.path if p and os.path.isdir(p)]
+    system = ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/etc", "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"]
+    installation = [sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable))]
+    installation += [p for p in sys.path if p and os.path.isdir(p) and (os.path.basename(p) in ("site-packages", "dist-packages")
+                                                                        or os.path.realpath(p).startswith(os.path.realpath(sys.base_prefix) + os.sep))]
+    others = [p for p in sys.path if p and os.path.isdir(p) and p not in installation]
     hidden = [os.path.realpath(h) for h in hidden]
     allowed: set[str] = set()
 
-    def allow(path: str) -> None:
+    def allow(path: str, below_hidden_ok: bool) -> None:
         real = os.path.realpath(path)
-        if any(real == h or real.startswith(h + os.sep) for h in hidden):
+        if any(real == h for h in hidden) or (not below_hidden_ok and any(real.startswith(h + os.sep) for h in hidden)):
             return
         inside = [h for h in hidden if h.startswith(real + os.sep)]
         if not inside or not os.path.isdir(real):
@@ -126,11 +131,14 @@ def readable_paths(hidden: list[str]) -> list[str]:
         except OSError:
             return
         for entry in entries:
-            allow(os.path.join(real, entry))
+            allow(os.path.join(real, entry), below_hidden_ok)
 
-    for root in roots:
+    for root in system + others:
         if os.path.exists(root):
-            allow(root)
+            allow(root, below_hidden_ok=False)
+    for root in installation:
+        if os.path.exists(root):
+            allow(root, below_hidden_ok=True)
     # Keep only the outermost folders: a rule covers everything beneath it.
     ordered = sorted(allowed)
     kept: list[str] = []

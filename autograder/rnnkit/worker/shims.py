@@ -12,10 +12,13 @@ import sys
 import types
 
 
-def _make_check(part, namespace):
-    def check(function):
+def _make_check(part, namespace, raise_on_failure=False, **_options):
+    """The kit's ``make_check`` signature (the nbgrader export passes ``raise_on_failure=True``); checks nothing."""
+
+    def check(function, *args, **kwargs):
         return None
 
+    check.raise_on_failure = raise_on_failure
     return check
 
 

@@ -46,8 +46,15 @@ import functools  # noqa: E402,F401
 import itertools  # noqa: E402,F401
 import math  # noqa: E402,F401
 import random  # noqa: E402,F401
+import decimal  # noqa: E402,F401
+import fractions  # noqa: E402,F401
+import glob  # noqa: E402,F401
+import statistics  # noqa: E402,F401
+import unittest  # noqa: E402,F401  (numpy.testing needs it)
 
 import numpy as np  # noqa: E402
+import numpy.fft  # noqa: E402,F401  (numpy loads these on first use: from disk, which a uid of its own may not read)
+import numpy.random  # noqa: E402,F401
 
 from rnnkit.worker import calls, cells, confine, frames, runner, shims  # noqa: E402
 from rnnkit.worker.processes import (  # noqa: E402
