@@ -149,3 +149,39 @@ def test_honest_code_may_import_numpy_submodules_and_matplotlib_whatever_the_mod
     result = grade({"amy": {"rnn_forward.py": LIBRARIES.replace("@@MORE@@", more)}})["amy"]
     softmax = result.functions["softmax"]
     assert softmax.passed, (softmax.problem, [c.message for c in softmax.cases][:1], result.parts["rnn_forward"].cell_errors)
+
+
+BAD_RESULTS = {
+    "digits": "def cross_entropy_loss(o, y):\n    return 10 ** 5000\n",
+    "raising_object": (
+        "import numpy as np\nclass Evil(np.ndarray):\n    def __reduce__(self):\n        raise KeyboardInterrupt\n"
+        "    def __array_finalize__(self, obj):\n        if obj is not None and getattr(obj, 'ndim', 0) == 0:\n            raise SystemExit\n"
+        "    def tolist(self):\n        raise MemoryError\n"
+        "def cross_entropy_loss(o, y):\n    return np.zeros(3).view(Evil)\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_RESULTS))
+def test_a_result_that_cannot_be_sent_costs_that_function_only(name, grade, course):
+    good = reference_source(course, "rnn_forward")
+    results = grade({"aa": {"rnn_forward.py": good}, "bad": {"rnn_forward.py": good + "\n\n" + BAD_RESULTS[name]}, "zz": {"rnn_forward.py": good}})
+    assert results["aa"].total == results["zz"].total > 0
+    bad = results["bad"].functions
+    assert bad["cross_entropy_loss"].score == 0 and not bad["cross_entropy_loss"].problem
+    assert all(bad[f].passed for f in ("softmax", "rnn_step_forward", "rnn_forward")), {f: bad[f].problem for f in bad}
+
+
+PLANT = "open('../planted.txt', 'w').write('from the first student')\ndef softmax(z):\n    raise ValueError('planted')\n"
+READ = ("def softmax(z):\n    try:\n        found = open('../planted.txt').read()\n    except OSError as exc:\n"
+        "        found = 'nothing: ' + type(exc).__name__\n    raise ValueError('FOUND ' + found)\n")
+
+
+@pytest.mark.parametrize("mode", ["bwrap", *OUTSIDE_MODES])
+def test_a_file_left_beside_the_work_folder_never_reaches_the_next_task(mode, grade, monkeypatch):
+    if mode == "bwrap" and not modes.bwrap_works():
+        pytest.skip("bubblewrap cannot run here")
+    monkeypatch.setenv("RNNKIT_SANDBOX", mode)
+    results = grade({"a_plants": {"rnn_forward.py": PLANT}, "b_reads": {"rnn_forward.py": READ}}, jobs=1)
+    message = results["b_reads"].functions["softmax"].cases[0].message
+    assert "FOUND nothing" in message, message

@@ -156,13 +156,17 @@ class Worker:
             kind = "memory" if isinstance(exc, MemoryError) else "exception"
             return {"ok": False, "kind": kind, "error": cells.summary(exc)[:500], "traceback": cells.student_traceback(exc, labels)[:4000]}, b""
         after = tuple(a for a in args if not callable(a))
+        # What the student returned is theirs too: encoding it runs their objects' methods (and an int of 5000
+        # digits does not fit JSON), so anything raised here costs this case only, never the worker.
         try:
             payload = calls.to_bytes(*calls.encode({"result": result, "args_after": after}))
+            if len(payload) > cap:
+                return {"ok": False, "kind": "too_large", "error": f"the function returned {calls.outline(result)}"[:500]}, b""
+            aliases = calls.aliases(result, after)
         except calls.EncodingError as exc:
             return {"ok": False, "kind": "unsendable", "error": f"the function returned {exc}"[:500]}, b""
-        if len(payload) > cap:
-            return {"ok": False, "kind": "too_large", "error": f"the function returned {calls.outline(result)}"[:500]}, b""
-        aliases = calls.aliases(result, after)
+        except BaseException as exc:  # noqa: BLE001
+            return {"ok": False, "kind": "unsendable", "error": f"the function returned a value that could not be read ({type(exc).__name__})"}, b""
         return ({"ok": True, "aliases": aliases} if aliases else {"ok": True}), payload
 
 

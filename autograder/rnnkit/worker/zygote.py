@@ -245,6 +245,14 @@ class Zygote:
         self._sweep_uid(workdir)
         self._kill_descendants()
         remove_tree(workdir)  # without a uid of its own; with one, the sweeper emptied it
+        # And whatever else is in the work root: where the worker runs as ourselves (none mode), Landlock lets it
+        # write there too, and a file left beside its folder would reach the next student's task.
+        try:
+            left = os.listdir(self.work_root)
+        except OSError:
+            left = []
+        for name in left:
+            remove_tree(os.path.join(self.work_root, name))
         try:
             os.rmdir(workdir)  # the zygote may remove the empty folder without reading it
         except OSError:
