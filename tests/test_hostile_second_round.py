@@ -185,3 +185,29 @@ def test_a_file_left_beside_the_work_folder_never_reaches_the_next_task(mode, gr
     results = grade({"a_plants": {"rnn_forward.py": PLANT}, "b_reads": {"rnn_forward.py": READ}}, jobs=1)
     message = results["b_reads"].functions["softmax"].cases[0].message
     assert "FOUND nothing" in message, message
+
+
+PRIVILEGED = '''import os, stat
+def _try(f):
+    try:
+        f()
+        return "done"
+    except OSError as exc:
+        return type(exc).__name__
+def softmax(z):
+    said = [
+        _try(lambda: os.mknod("kmsg", stat.S_IFCHR | 0o600, os.makedev(1, 11))),
+        _try(lambda: os.setpriority(os.PRIO_PROCESS, 1, 5)),
+        _try(lambda: os.setresuid(12345, 12345, 12345)),
+    ]
+    raise ValueError("PRIVILEGED " + " ".join(said))
+'''
+
+
+@pytest.mark.parametrize("mode", ["bwrap", *OUTSIDE_MODES])
+def test_no_device_node_other_uid_or_other_process_priority_in_any_mode(mode, grade, monkeypatch):
+    if mode == "bwrap" and not modes.bwrap_works():
+        pytest.skip("bubblewrap cannot run here")
+    monkeypatch.setenv("RNNKIT_SANDBOX", mode)
+    message = grade({"root": {"rnn_forward.py": PRIVILEGED}})["root"].functions["softmax"].cases[0].message
+    assert "PRIVILEGED" in message and "done" not in message.split("PRIVILEGED", 1)[1].split("\n")[0], message

@@ -115,7 +115,7 @@ def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None, fu
     from .outputs.files import OutputLocked
     from .outputs.run import grade_into
     from .report import print_tables
-    from .sandbox.modes import MODE_WORDS, best_mode
+    from .sandbox.modes import best_mode, mode_words
     from .sandbox.tasks import SandboxError
 
     course = _course()
@@ -133,7 +133,7 @@ def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None, fu
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     if mode != "bwrap":
-        console.print(f"[yellow]warning:[/] {MODE_WORDS[mode]}. Install bubblewrap for the full sandbox (see README).")
+        console.print(f"[yellow]warning:[/] {mode_words(mode)}. Install bubblewrap for the full sandbox (see README).")
 
     similarity = _Background(lambda: _prepare_similarity(submissions, course))  # the code half needs no grades
 
@@ -164,7 +164,7 @@ def grade(class_dir: Path | None, out_dir: Path, jobs: int, seed: int | None, fu
         console.print(f"[yellow]note:[/] {escape(note['reason'])}")
     if run.repaired:
         console.print(f"The previous run into {escape(str(out_dir))} had not finished; this run completed it.")
-    print_tables(run.students, course, sandbox_words[0] if sandbox_words else MODE_WORDS[mode], Console())
+    print_tables(run.students, course, sandbox_words[0] if sandbox_words else mode_words(mode), Console())
     grades, mistakes, report_page = run.written
     kept = f" ({len(run.kept)} kept from the last run)" if run.kept else ""
     click.echo(

@@ -120,13 +120,13 @@ def grade_nbgrader(course_dir: Path, assignment: str | None, out_dir: Path, jobs
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..report import write_class
-    from ..sandbox.modes import MODE_WORDS, best_mode
+    from ..sandbox.modes import best_mode, mode_words
     from .nbgrader import grade
 
     course = _course()
     mode = best_mode()
     if mode != "bwrap":
-        console.print(f"[yellow]warning:[/] {MODE_WORDS[mode]}. Install bubblewrap for the full sandbox (see README).")
+        console.print(f"[yellow]warning:[/] {mode_words(mode)}. Install bubblewrap for the full sandbox (see README).")
     with Progress(
         TextColumn("grading {task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("files"), TimeElapsedColumn(),
         console=console, transient=False,
@@ -144,7 +144,7 @@ def grade_nbgrader(course_dir: Path, assignment: str | None, out_dir: Path, jobs
         )
     for item in graded:
         folder = out_dir / item.name
-        write_class(item.students, course, folder, MODE_WORDS[mode], Console())
+        write_class(item.students, course, folder, mode_words(mode), Console())
         click.echo(
             f"{item.name}: wrote the scores of {len(item.students)} students into the gradebook of {course_dir} "
             f"(nbgrader export and formgrader show them), and {folder / 'grades.csv'} with feedback in {folder}/."

@@ -58,12 +58,17 @@ def best_mode() -> str:
     return "uid" if os.geteuid() == 0 else "none"
 
 
+def mode_words(mode: str) -> str:
+    """A few words for ``mode`` on this machine."""
+    if mode == "none" and os.geteuid() == 0:  # chosen by hand (RNNKIT_SANDBOX=none); as root it is the weakest of all
+        return "no bubblewrap, run as root: student code runs as root, without capabilities, and no process limit applies to root (use uid mode)"
+    return MODE_WORDS[mode]
+
+
 def describe(mode: str, layers: list[str]) -> str:
     """The summary line's words: the mode, then every layer that confined the workers."""
     extra = [layer for layer in layers if not (mode == "bwrap" and layer == "uid")]
-    words = MODE_WORDS[mode]
-    if mode == "none" and os.geteuid() == 0:  # chosen by hand (RNNKIT_SANDBOX=none); as root it is the weakest of all
-        words = "no bubblewrap, run as root: student code runs as root, and no process limit applies to root (use uid mode)"
+    words = mode_words(mode)
     if mode == "bwrap" and "uid" in layers:
         words += ", a uid of its own"
     missing = []

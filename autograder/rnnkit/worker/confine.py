@@ -11,7 +11,8 @@ Applied in the worker, right after the zygote forks it, in this order:
    worker's own domain (the grader, the zygote) and no abstract Unix socket;
 4. **seccomp** (libseccomp): refuse ``ptrace``, ``process_vm_readv`` /
    ``process_vm_writev``, sockets, namespaces, ``io_uring``, ``bpf``,
-   ``perf_event_open``, keyrings, System V IPC, mounts and module loading.
+   ``perf_event_open``, keyrings, System V IPC, mounts and module loading,
+   device nodes, changes of uid or capabilities, other processes' priority.
 
 Each layer that the kernel or the container refuses is skipped and reported by
 :func:`available_layers`, so the summary line names what protected the run.
@@ -48,6 +49,9 @@ DENIED_SYSCALLS = (
     "keyctl", "add_key", "request_key", "kexec_load", "init_module", "finit_module", "delete_module",
     "reboot", "swapon", "swapoff", "acct", "quotactl", "settimeofday", "clock_settime",
     "fanotify_init", "inotify_init", "inotify_init1",
+    # Device nodes (mknod of /dev/kmsg or a disk, where root keeps CAP_MKNOD), other uids, other processes' priority.
+    "mknod", "mknodat", "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups", "capset",
+    "setpriority", "sched_setscheduler", "sched_setparam", "sched_setattr",
     # System V IPC outlives the process (bubblewrap gives a private IPC namespace; elsewhere refuse it).
     "shmget", "shmat", "shmctl", "semget", "semop", "semtimedop", "semctl", "msgget", "msgsnd", "msgrcv", "msgctl", "mq_open",
 )
@@ -235,6 +239,8 @@ class Confinement:
     def drop_uid(self) -> None:
         if self.uid is not None:  # first: root ignores RLIMIT_NPROC
             become_uid(self.uid)
+        elif os.geteuid() == 0:  # none mode run as root: still uid 0, but with no capability left
+            _drop_capabilities()
 
     def set_limits(self, others: int) -> None:
         """Apply the rlimits; ``others``: processes of this uid that are not the task's (RLIMIT_NPROC counts them)."""
@@ -268,6 +274,25 @@ _LIBC = ctypes.CDLL(None, use_errno=True)
 
 def _no_new_privs() -> None:
     _LIBC.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def _drop_capabilities() -> None:
+    """Every capability gone, from the bounding and ambient sets too (root without CAP_MKNOD, CAP_SYS_NICE...)."""
+    for capability in range(64):
+        _LIBC.prctl(24, capability, 0, 0, 0)  # PR_CAPBSET_DROP (an unknown number fails harmlessly)
+    _LIBC.prctl(47, 4, 0, 0, 0)  # PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL
+    header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+    data = (_CapData * 2)()
+    _LIBC.capset(ctypes.byref(header), data)
+    ctypes.set_errno(0)  # the drops of capabilities this kernel does not have left EINVAL, which later checks would read
 
 
 def available_layers(limits: dict, uid: int | None, hidden: list[str]) -> list[str]:
