@@ -211,3 +211,32 @@ def test_no_device_node_other_uid_or_other_process_priority_in_any_mode(mode, gr
     monkeypatch.setenv("RNNKIT_SANDBOX", mode)
     message = grade({"root": {"rnn_forward.py": PRIVILEGED}})["root"].functions["softmax"].cases[0].message
     assert "PRIVILEGED" in message and "done" not in message.split("PRIVILEGED", 1)[1].split("\n")[0], message
+
+
+MEMORY_IN_CHILDREN = '''import os, time
+import numpy as np
+def softmax(z):
+    e = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+def rnn_step_forward(x_t, s_prev, U, W):
+    for _ in range(4):  # four processes of 700 MB each: every one under the limit, together far over it
+        if os.fork() == 0:
+            block = np.ones(700 << 17)  # 700 MB of float64, touched
+            time.sleep(30)
+            os._exit(0)
+    time.sleep(30)
+'''
+
+
+@pytest.mark.parametrize("mode", ["bwrap", *OUTSIDE_MODES])
+def test_the_memory_limit_holds_for_all_of_a_tasks_processes_together(mode, grade, course, monkeypatch):
+    if mode == "bwrap" and not modes.bwrap_works():
+        pytest.skip("bubblewrap cannot run here")
+    monkeypatch.setenv("RNNKIT_SANDBOX", mode)
+    good = reference_source(course, "rnn_forward")
+    results = grade({"hog": {"rnn_forward.py": MEMORY_IN_CHILDREN}, "zz": {"rnn_forward.py": good}}, jobs=1)
+    hog = results["hog"].functions
+    assert hog["softmax"].passed, "the function before keeps its credit"
+    messages = " ".join(c.message for c in hog["rnn_step_forward"].cases)
+    assert hog["rnn_step_forward"].score == 0 and f"more than {course.limits.memory_mb} MB of memory, all its processes" in messages, messages
+    assert results["zz"].total > 0 and all(f.passed for f in results["zz"].functions.values() if f.function.part == "rnn_forward")

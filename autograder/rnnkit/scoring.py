@@ -135,6 +135,11 @@ class TaskScorer:
                     f"Your file took longer than {limits.load_seconds:g} s to run{where}, so its functions could not be tested. "
                     "Look for a loop that never ends, or heavy work at the top level."
                 )
+            elif status == "killed" and worker.get("signal") == "memory":
+                self.load_problem = (
+                    f"Your file used more than {limits.memory_mb} MB of memory{where}, all its processes together, so its "
+                    "functions could not be tested. Look for very large arrays, or processes started at the top level."
+                )
             elif status == "killed":
                 self.load_problem = (
                     f"Your file stopped the Python process{where} ({worker.get('signal')}): nothing could be tested. "
@@ -235,6 +240,8 @@ def end_words(header: dict, limits: Limits) -> str:
         return f"your function did not finish within {limits.call_seconds:g} s (a loop that never ends, or very slow or memory-hungry code?)"
     if status == "killed":
         signal_name = header.get("signal")
+        if signal_name == "memory":
+            return f"your code used more than {limits.memory_mb} MB of memory, all its processes together"
         if signal_name == "SIGXCPU":
             return f"your function used more than {limits.call_seconds:g} s of CPU time"
         return f"the process running your function was killed ({signal_name}); a memory or process limit may have been hit"

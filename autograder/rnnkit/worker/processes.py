@@ -254,6 +254,41 @@ def count_own_processes() -> int:
     return count
 
 
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def tree_memory(root: int, exclude: set[int]) -> int:
+    """Bytes resident in the processes below ``root`` (not ``root`` itself, nor ``exclude`` and theirs).
+
+    Follows ``/proc/PID/task/TID/children``, so it reads only the tree, not all of ``/proc``. Pages a child
+    shares with its parent after a fork are counted in each: an overestimate, never an underestimate.
+    """
+    total, frontier, seen = 0, [root], {root}
+    while frontier:
+        pid = frontier.pop()
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+                    children = [int(c) for c in f.read().split()]
+            except (OSError, ValueError):
+                continue
+            for child in children:
+                if child in seen or child in exclude:
+                    continue
+                seen.add(child)
+                frontier.append(child)
+                try:
+                    with open(f"/proc/{child}/statm", "rb") as f:
+                        total += int(f.read().split()[1]) * _PAGE
+                except (OSError, ValueError, IndexError):
+                    pass
+    return total
+
+
 def descendants(root: int) -> list[int]:
     parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):

@@ -59,8 +59,12 @@ import numpy.random  # noqa: E402,F401
 from rnnkit.worker import calls, cells, confine, frames, runner, shims  # noqa: E402
 from rnnkit.worker.processes import (  # noqa: E402
     PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, PR_SET_PDEATHSIG, Sweeper, become_uid, close_all_but, count_own_processes,
-    descendants, kill, prctl, reap, remove_tree, sweep_as_uid,
+    descendants, kill, prctl, reap, remove_tree, sweep_as_uid, tree_memory,
 )
+
+
+#: How often the zygote adds up the memory of a task's processes.
+MEMORY_CHECK_SECONDS = 0.2
 
 
 class GraderGone(Exception):
@@ -155,7 +159,16 @@ class Zygote:
                     os.waitpid(pid, 0)
                     return {"status": "timeout"}, in_function
                 watch = [pidfd, self.control] + ([progress_r] if progress is not None and progress.open else [])
-                ready, _, _ = select.select(watch, [], [], remaining)
+                ready, _, _ = select.select(watch, [], [], min(remaining, MEMORY_CHECK_SECONDS))
+                if not ready and tree_memory(os.getpid(), {self.sweeper.pid}) > self.limits["memory_mb"] << 20:
+                    # The memory limit is the task's, all its processes together (each also has it alone).
+                    kill(pid)
+                    self._kill_descendants()
+                    try:
+                        os.waitpid(pid, 0)
+                    except ChildProcessError:
+                        pass  # reaped with the others
+                    return {"status": "killed", "signal": "memory"}, in_function
                 if self.control in ready:
                     kill(pid)
                     os.waitpid(pid, 0)
