@@ -87,3 +87,12 @@ def test_gradescope_finds_renamed_files_in_uploaded_folders(tmp_path, course):
     assert "Graded `work/rnn_forward (1).ipynb` as `rnn_forward.ipynb`." in " ".join(sub.notes["rnn_forward"])
     assert "`gru copy.ipynb`" in " ".join(sub.notes["gru"])
     assert "`notes.txt`" in " ".join(sub.notes["bptt"])
+
+
+def test_a_student_folder_that_is_a_link_is_listed_with_a_note_not_followed(tmp_path, course):
+    elsewhere = make_class(tmp_path / "elsewhere", {"real": {"rnn_forward.py": reference_source(course, "rnn_forward")}})
+    class_dir = make_class(tmp_path / "class", {"amy": {"rnn_forward.py": "x = 1\n"}})
+    os.symlink(elsewhere / "real", class_dir / "linked")
+    found = {s.student: s for s in discover(class_dir, course)}
+    assert set(found) == {"amy", "linked"}
+    assert found["linked"].files == {} and "symbolic link" in found["linked"].notes["rnn_forward"][0]

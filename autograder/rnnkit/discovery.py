@@ -111,8 +111,15 @@ def discover(class_dir: Path, course: Course) -> list[Submission]:
     parts = {p.name for p in course.parts}
     if any(part_of(p, parts) for p in class_dir.iterdir() if not p.is_dir()):
         return [_submission(class_dir.resolve().name, class_dir, course)]
-    folders = sorted(p for p in class_dir.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
-    return [_submission(folder.name, folder, course) for folder in folders]
+    folders = sorted(p for p in class_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return [_linked(folder, course) if folder.is_symlink() else _submission(folder.name, folder, course) for folder in folders]
+
+
+def _linked(folder: Path, course: Course) -> Submission:
+    """A student folder that is a symbolic link: listed with a note and graded as empty (it could point anywhere)."""
+    note = (f"The folder {shown_name(folder.name)} is a symbolic link, which is not followed (it could point at any "
+            "files); nothing in it was graded. Copy the files into a real folder.")
+    return Submission(folder.name, folder, {}, [], {part.name: [note] for part in course.parts})
 
 
 def _submission(student: str, folder: Path, course: Course) -> Submission:
