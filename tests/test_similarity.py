@@ -315,3 +315,12 @@ def test_a_file_built_to_break_the_reader_costs_only_itself(course, pool, tmp_pa
     subs = write_class(tmp_path / "c", students)
     report = write_similarity(tmp_path / "o", subs, [], course)
     assert [h.student for h in report.hidden] == ["yan"]
+
+
+def test_an_evidence_page_shows_at_most_a_bounded_share_of_a_huge_file():
+    from rnnkit.similarity.output import SHOWN_CHARACTERS, _shown
+
+    huge = "x = 1\n" * 100_000  # 600 KB of one student's own code
+    shown = _shown(huge, [(0, 6), (len(huge) - 6, len(huge))])
+    assert len(shown) < SHOWN_CHARACTERS + 200 and "more characters not shown" in shown
+    assert _shown("y = 2\n", [(0, 1)]) == "<mark>y</mark> = 2\n"

@@ -101,6 +101,18 @@ def write_outputs(out_dir: Path, report, codes: dict[str, dict[str, str]]) -> No
         write_atomic(report.csv_path, f.getvalue())
 
 
+#: The most of one student's code an evidence page shows (a file of megabytes would make a page of megabytes).
+SHOWN_CHARACTERS = 100_000
+
+
+def _shown(code: str, ranges) -> str:
+    """``code`` highlighted, cut after :data:`SHOWN_CHARACTERS` with a line saying how much was left out."""
+    if len(code) <= SHOWN_CHARACTERS:
+        return _highlighted(code, list(ranges))
+    cut = f"\n\n[... {len(code) - SHOWN_CHARACTERS:,} more characters not shown; see the student's file]"
+    return _highlighted(code[:SHOWN_CHARACTERS], list(ranges)) + html.escape(cut)
+
+
 def _highlighted(code: str, ranges: list[tuple[int, int]]) -> str:
     out, at = [], 0
     for start, end in sorted(ranges):
@@ -141,7 +153,7 @@ def pair_page(pair, codes: dict[str, dict[str, str]], settings: dict) -> str:
         sa, sb = m.passages if m.passages else ([], [])
         body.append(
             f"<h2>{e(m.part)}: code similarity {m.code:.2f}</h2><table class=sbs><tr><th>{a}</th><th>{b}</th></tr>"
-            f"<tr><td><pre>{_highlighted(left, list(sa))}</pre></td><td><pre>{_highlighted(right, list(sb))}</pre></td></tr></table>"
+            f"<tr><td><pre>{_shown(left, sa)}</pre></td><td><pre>{_shown(right, sb)}</pre></td></tr></table>"
         )
     return (
         "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>"
