@@ -147,8 +147,8 @@ def remove_tree(path: str) -> None:
     """
     try:
         top = os.open(path, _NO_FOLLOW_DIR)
-    except OSError:
-        _quietly(os.unlink, path)  # a file or a link in its place
+    except OSError:  # a file or a link in its place, or a folder we may not read (emptied by its owner's sweeper)
+        _quietly(os.unlink, path) or _quietly(os.rmdir, path)
         return
     moved = [0]
     try:

@@ -257,19 +257,15 @@ class Zygote:
         """Kill everything the task started; remove what it wrote."""
         self._sweep_uid(workdir)
         self._kill_descendants()
-        remove_tree(workdir)  # without a uid of its own; with one, the sweeper emptied it
-        # And whatever else is in the work root: where the worker runs as ourselves (none mode), Landlock lets it
-        # write there too, and a file left beside its folder would reach the next student's task.
+        # Everything in the work root, the task's folder and whatever is beside it: where the worker runs as
+        # ourselves (none mode), Landlock lets it write there too, and a file left beside its folder would reach
+        # the next student's task. With a uid of its own, the sweeper has emptied the task's folder already.
         try:
             left = os.listdir(self.work_root)
         except OSError:
             left = []
         for name in left:
             remove_tree(os.path.join(self.work_root, name))
-        try:
-            os.rmdir(workdir)  # the zygote may remove the empty folder without reading it
-        except OSError:
-            pass  # gone already, or not empty: checked below
         if os.path.lexists(workdir):  # the next task's worker could reach it (the ruleset allows the work root)
             raise SystemExit(f"rnnkit zygote: could not remove the work folder {workdir}")
 
