@@ -53,7 +53,9 @@ def message_markdown(message: str, strong: bool = True) -> str:
         head, rest = message.split(_FENCE_SPLIT, 1)
         trace = rest.rstrip()[: -3].rstrip("\n")
     if head.startswith(RAISED):
-        error, _, explained = head[len(RAISED):].rpartition(EXPLAINED) if EXPLAINED in head else (head[len(RAISED):], "", "")
+        error, said, explained = head[len(RAISED):].rpartition(EXPLAINED)
+        if not said:  # no words of the kit's after the exception
+            error, explained = explained, ""
         words = RAISED + md_code(error) + (EXPLAINED + safe_inline(explained) if explained else "")
     else:
         words = safe_inline(head)

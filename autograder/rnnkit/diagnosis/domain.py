@@ -41,14 +41,14 @@ def _advice(function: str, axis: str, value, kind: str) -> str | None:
     return ADVICE.get((function, axis, value, kind)) or ADVICE.get((axis, value, kind))
 
 
-def _value_words(axis: str, value, array: str = "x") -> str:
+def _value_words(function: str, axis: str, value) -> str:
     if axis in ("s0", "h0", "c0"):
         return f"`{axis}` given" if value == "given" else f"`{axis}=None`"
     if axis == "bptt_truncate":
         return {None: "`bptt_truncate=None` (full BPTT)", 0: "`bptt_truncate=0`", "small": "a small `bptt_truncate` (1 or 2)",
                 ">= T": "`bptt_truncate` >= T"}.get(value, f"`bptt_truncate` {value}")
-    if axis == "rank":
-        return f"a {value}-D `{array}`"
+    if axis == "rank":  # the array argument: softmax's and sigmoid's z, numerical_gradient's x
+        return f"a {value}-D `{'z' if 'z' in ARGUMENTS.get(function, ()) else 'x'}`"
     if axis == "eps":
         return "`eps` given" if value == "given" else "the default `eps`"
     if axis == "norm":
@@ -91,7 +91,7 @@ def _pair(function: str, axes: dict, failed: list[dict], passed: list[dict]) -> 
     if len(said) != 1:
         return ""
     kind, (a1, v1), (a2, v2) = said[0]
-    head = f"Only the cases with {_value_words(a1, v1)} and {_value_words(a2, v2)} {kind}"
+    head = f"Only the cases with {_value_words(function, a1, v1)} and {_value_words(function, a2, v2)} {kind}"
     if kind == "fail":
         # The one option that is a default (None) is where the slip usually is: a default that depends on the other.
         defaults = [(a, v) for a, v in ((a1, v1), (a2, v2)) if v is None]
@@ -118,10 +118,9 @@ def by_domain(function: str, cases: list, outcomes: list) -> str:
     if not found:
         return _pair(function, axes, failed, passed)
     if len(found) > 1:  # the cases confound several options: say so, and name no cause
-        sides = [f"{'with' if kind == 'fail' else 'without'} {_value_words(a, v)}" for a, v, kind in found]
+        sides = [f"{'with' if kind == 'fail' else 'without'} {_value_words(function, a, v)}" for a, v, kind in found]
         return f"Only the cases {sides[0]} fail; here they are also the cases {' and '.join(sides[1:])}: look at both."
     axis, value, kind = found[0]
-    words = _value_words(axis, value, "z" if "z" in ARGUMENTS.get(function, ()) else "x")
-    head = f"Only the cases with {words} fail" if kind == "fail" else f"Only the cases with {words} pass"
+    head = f"Only the cases with {_value_words(function, axis, value)} {kind}"
     advice = _advice(function, axis, value, kind)
     return f"{head}: {advice}." if advice else f"{head}."

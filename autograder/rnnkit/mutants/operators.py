@@ -145,13 +145,21 @@ def _apply(nonlinearity: str, argument: ast.AST, names: set[str]) -> ast.AST:
     return _logistic_expression(arg)
 
 
+def _filled(template: str, arg: ast.AST) -> ast.AST:
+    """The expression ``template`` with every ``ARG`` in it replaced by a copy of ``arg``."""
+    tree = ast.parse(template, mode="eval").body
+    for node in ast.walk(tree):
+        for field, value in ast.iter_fields(node):
+            if isinstance(value, ast.Name) and value.id == "ARG":
+                setattr(node, field, copy.deepcopy(arg))
+            elif isinstance(value, list):
+                setattr(node, field, [copy.deepcopy(arg) if isinstance(v, ast.Name) and v.id == "ARG" else v for v in value])
+    return tree
+
+
 def _logistic_expression(arg: ast.AST) -> ast.AST:
     """``0.5 + 0.5 * np.tanh(0.5 * arg)``: the logistic function, with no overflow."""
-    tree = ast.parse("0.5 + 0.5 * np.tanh(0.5 * ARG)", mode="eval").body
-    for node in ast.walk(tree):
-        if isinstance(node, ast.BinOp) and isinstance(node.right, ast.Name) and node.right.id == "ARG":
-            node.right = arg
-    return tree
+    return _filled("0.5 + 0.5 * np.tanh(0.5 * ARG)", arg)
 
 
 #: Arguments that already are a nonlinearity's output (the spec says so): applying it again is a classic slip
@@ -188,14 +196,8 @@ def _squashed_again(function: ast.FunctionDef, names: set[str]) -> Iterator[tupl
 
 def _softmax_expression(arg: ast.AST) -> ast.AST:
     """A softmax over the last axis of ``arg``, written out (for a module without its own ``softmax``)."""
-    tree = ast.parse("np.exp(ARG - np.max(ARG, axis=-1, keepdims=True)) / np.sum(np.exp(ARG - np.max(ARG, axis=-1, keepdims=True)), axis=-1, keepdims=True)", mode="eval").body
-    for node in ast.walk(tree):
-        for field, value in ast.iter_fields(node):
-            if isinstance(value, ast.Name) and value.id == "ARG":
-                setattr(node, field, copy.deepcopy(arg))
-            elif isinstance(value, list):
-                setattr(node, field, [copy.deepcopy(arg) if isinstance(v, ast.Name) and v.id == "ARG" else v for v in value])
-    return tree
+    return _filled("np.exp(ARG - np.max(ARG, axis=-1, keepdims=True)) / "
+                   "np.sum(np.exp(ARG - np.max(ARG, axis=-1, keepdims=True)), axis=-1, keepdims=True)", arg)
 
 
 def _subscript(node: ast.Subscript) -> Iterator[tuple[ast.AST, str, str]]:
