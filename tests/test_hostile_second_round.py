@@ -27,6 +27,25 @@ RNNKIT = [sys.executable, "-m", "rnnkit.cli"]
 IS_ROOT = os.geteuid() == 0
 OUTSIDE_MODES = [pytest.param("uid", marks=pytest.mark.skipif(not IS_ROOT, reason="the uid sandbox needs root")), "none"]
 
+
+def _in_mode(mode: str, monkeypatch) -> str:
+    if mode == "bwrap" and not modes.bwrap_works():
+        pytest.skip("bubblewrap cannot run here")
+    monkeypatch.setenv("RNNKIT_SANDBOX", mode)
+    return mode
+
+
+@pytest.fixture(params=["bwrap", *OUTSIDE_MODES])
+def any_mode(request, monkeypatch) -> str:
+    """Each sandbox mode in turn (RNNKIT_SANDBOX set for the test); bubblewrap skipped where it cannot run."""
+    return _in_mode(request.param, monkeypatch)
+
+
+@pytest.fixture(params=OUTSIDE_MODES)
+def outside_mode(request, monkeypatch) -> str:
+    """The modes without bubblewrap, where the work folder is on the host's /tmp."""
+    return _in_mode(request.param, monkeypatch)
+
 SURROGATE_IN_ERROR = 'def softmax(z):\n    raise ValueError("\\ud800 broken")\n'
 SURROGATE_AT_LOAD = 'raise ValueError("\\udcff at load")\n'
 SURROGATE_IN_NAME = (
@@ -80,11 +99,7 @@ def test_an_integer_too_large_for_a_float_is_a_wrong_answer_not_an_internal_erro
     assert results["honest"].functions["cross_entropy_loss"].score == results["honest"].functions["cross_entropy_loss"].function.points
 
 
-@pytest.mark.parametrize("mode", ["bwrap", *OUTSIDE_MODES])
-def test_the_graders_environment_never_reaches_student_code(mode, grade, course, monkeypatch):
-    if mode == "bwrap" and not modes.bwrap_works():
-        pytest.skip("bubblewrap cannot run here")
-    monkeypatch.setenv("RNNKIT_SANDBOX", mode)
+def test_the_graders_environment_never_reaches_student_code(grade, course, monkeypatch, any_mode):
     monkeypatch.setenv("MY_API_TOKEN", "hunter2-token")
     spy = "import os\ndef softmax(z):\n    raise ValueError(repr(sorted(os.environ.items())))\n"
     result = grade({"spy": {"rnn_forward.py": spy}})["spy"]
@@ -105,9 +120,7 @@ def softmax(z):
 '''
 
 
-@pytest.mark.parametrize("mode", OUTSIDE_MODES)
-def test_a_work_folder_1100_folders_deep_is_removed(mode, grade, course, monkeypatch):
-    monkeypatch.setenv("RNNKIT_SANDBOX", mode)
+def test_a_work_folder_1100_folders_deep_is_removed(grade, course, outside_mode):
     before = set(glob.glob(os.path.join(tempfile.gettempdir(), "rnnkit-work-*")))
     good = reference_source(course, "rnn_forward")
     results = grade({"aa_honest": {"rnn_forward.py": good}, "deep": {"rnn_forward.py": DEEP_TREE}, "zz_honest": {"rnn_forward.py": good}}, jobs=1)
@@ -137,15 +150,11 @@ def softmax(z):
 '''
 
 
-@pytest.mark.parametrize("mode", ["bwrap", *OUTSIDE_MODES])
-def test_honest_code_may_import_numpy_submodules_and_matplotlib_whatever_the_mode(mode, grade, course, monkeypatch):
+def test_honest_code_may_import_numpy_submodules_and_matplotlib_whatever_the_mode(grade, course, any_mode):
     """The kit's .venv lives in the course folder, which workers may not read; the Python installation in it may be."""
-    if mode == "bwrap" and not modes.bwrap_works():
-        pytest.skip("bubblewrap cannot run here")
-    monkeypatch.setenv("RNNKIT_SANDBOX", mode)
     # A uid of its own reads only what other users may read: matplotlib's own imports need the standard library
     # from disk, which a Python installed under /root (pyenv) does not allow; the README says so.
-    more = "" if mode == "uid" else "import matplotlib\nimport matplotlib.pyplot as plt\n"
+    more = "" if any_mode == "uid" else "import matplotlib\nimport matplotlib.pyplot as plt\n"
     result = grade({"amy": {"rnn_forward.py": LIBRARIES.replace("@@MORE@@", more)}})["amy"]
     softmax = result.functions["softmax"]
     assert softmax.passed, (softmax.problem, [c.message for c in softmax.cases][:1], result.parts["rnn_forward"].cell_errors)
@@ -177,11 +186,7 @@ READ = ("def softmax(z):\n    try:\n        found = open('../planted.txt').read(
         "        found = 'nothing: ' + type(exc).__name__\n    raise ValueError('FOUND ' + found)\n")
 
 
-@pytest.mark.parametrize("mode", ["bwrap", *OUTSIDE_MODES])
-def test_a_file_left_beside_the_work_folder_never_reaches_the_next_task(mode, grade, monkeypatch):
-    if mode == "bwrap" and not modes.bwrap_works():
-        pytest.skip("bubblewrap cannot run here")
-    monkeypatch.setenv("RNNKIT_SANDBOX", mode)
+def test_a_file_left_beside_the_work_folder_never_reaches_the_next_task(grade, any_mode):
     results = grade({"a_plants": {"rnn_forward.py": PLANT}, "b_reads": {"rnn_forward.py": READ}}, jobs=1)
     message = results["b_reads"].functions["softmax"].cases[0].message
     assert "FOUND nothing" in message, message
@@ -204,11 +209,7 @@ def softmax(z):
 '''
 
 
-@pytest.mark.parametrize("mode", ["bwrap", *OUTSIDE_MODES])
-def test_no_device_node_other_uid_or_other_process_priority_in_any_mode(mode, grade, monkeypatch):
-    if mode == "bwrap" and not modes.bwrap_works():
-        pytest.skip("bubblewrap cannot run here")
-    monkeypatch.setenv("RNNKIT_SANDBOX", mode)
+def test_no_device_node_other_uid_or_other_process_priority_in_any_mode(grade, any_mode):
     message = grade({"root": {"rnn_forward.py": PRIVILEGED}})["root"].functions["softmax"].cases[0].message
     assert "PRIVILEGED" in message and "done" not in message.split("PRIVILEGED", 1)[1].split("\n")[0], message
 
@@ -228,11 +229,7 @@ def rnn_step_forward(x_t, s_prev, U, W):
 '''
 
 
-@pytest.mark.parametrize("mode", ["bwrap", *OUTSIDE_MODES])
-def test_the_memory_limit_holds_for_all_of_a_tasks_processes_together(mode, grade, course, monkeypatch):
-    if mode == "bwrap" and not modes.bwrap_works():
-        pytest.skip("bubblewrap cannot run here")
-    monkeypatch.setenv("RNNKIT_SANDBOX", mode)
+def test_the_memory_limit_holds_for_all_of_a_tasks_processes_together(grade, course, any_mode):
     good = reference_source(course, "rnn_forward")
     results = grade({"hog": {"rnn_forward.py": MEMORY_IN_CHILDREN}, "zz": {"rnn_forward.py": good}}, jobs=1)
     hog = results["hog"].functions

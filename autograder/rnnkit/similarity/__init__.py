@@ -246,8 +246,7 @@ def write_similarity(
     out_dir = Path(out_dir)
     if not settings["enabled"]:
         return SimilarityReport([], len(students), 0, settings)
-    codes, indexes, *rest = prepared if prepared is not None else prepare_codes(submissions, course, settings)
-    hidden = rest[0] if rest else read_class(submissions, course)[1]
+    codes, indexes, hidden = prepared if prepared is not None else prepare_codes(submissions, course, settings)
     pairs, indexes, compared = analyse(codes, students, course, settings, indexes)
     flagged = [p for p in pairs if p.flagged]
     listed = flagged + [p for p in pairs if not p.flagged][: max(0, int(settings["listed"]))]

@@ -110,11 +110,7 @@ def template_cells(course: Course, part: str) -> tuple[str, ...]:
     """The starter code of ``part`` as code texts: the released notebook's code cells and the
     reference source's code cells with every solution replaced by its stub (what the kit builds
     the notebook from). Never the solutions themselves. Cached per file version."""
-    root = Path(course.root)
-    stamp = tuple(
-        _mtime(p) for p in (root / "assignments" / f"{part}.ipynb", content.source_path(root / "solutions", part))
-    )
-    return _template_cells(str(root), part, stamp)
+    return _template_cells(*_versions(course, part))
 
 
 @lru_cache(maxsize=8192)
@@ -166,11 +162,7 @@ def _key(stmt: ast.stmt) -> tuple:
 
 def template_statements(course: Course, part: str) -> frozenset:
     """Every statement of the starter code (:func:`template_cells`), at any depth, as ``ast.dump`` text (and its :func:`_key`)."""
-    root = Path(course.root)
-    stamp = tuple(
-        _mtime(p) for p in (root / "assignments" / f"{part}.ipynb", content.source_path(root / "solutions", part))
-    )
-    return _template_statements(str(root), part, stamp)
+    return _template_statements(*_versions(course, part))
 
 
 @lru_cache(maxsize=4096)
@@ -198,11 +190,15 @@ def stub_functions(course: Course, part: str) -> frozenset[str]:
 
 def boilerplate_lines(course: Course, part: str) -> frozenset[str]:
     """The part's boilerplate lines (normalised), cached per file version."""
+    return _boilerplate(*_versions(course, part))
+
+
+def _versions(course: Course, part: str) -> tuple[str, str, tuple]:
+    """The cached readers' key for ``part``: the course root, the part, and the version (mtime) of its released
+    notebook and of its reference source, so that an edit of either is read again."""
     root = Path(course.root)
-    stamp = tuple(
-        _mtime(p) for p in (root / "assignments" / f"{part}.ipynb", content.source_path(root / "solutions", part))
-    )
-    return _boilerplate(str(root), part, stamp)
+    stamp = tuple(_mtime(p) for p in (root / "assignments" / f"{part}.ipynb", content.source_path(root / "solutions", part)))
+    return str(root), part, stamp
 
 
 def _mtime(path: Path) -> float:
